@@ -1,0 +1,278 @@
+"""The runtime API's handlers: parse a request, call the platform, render the reply.
+
+Handlers hold no state. Field names and shapes follow what the real service sends and what the
+installed client reads (`qiskit_ibm_runtime/api/rest/`, `runtime_job_v2.py`, `session.py`).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..platform.errors import bad_request
+from ..platform.jobs import FINAL_STATES, Job
+from ..platform.service import JobQuery
+from ..platform.sessions import ACTIVE, Session
+from .cloud import json_reply
+from .transport import Reply, Request
+
+if TYPE_CHECKING:
+    from .routes import Context
+
+NO_CONTENT = Reply(204)
+
+
+# -- backends ---------------------------------------------------------------------------------
+
+
+def list_backends(ctx: Context, request: Request) -> Reply:
+    devices = [
+        {
+            "name": b.name,
+            "status": {"name": "online", "reason": "available"}
+            if b.operational
+            else {"name": "offline", "reason": "unavailable"},
+            "queue_length": b.queue_length,
+            "qubits": b.num_qubits,
+        }
+        for b in ctx.platform.backends.values()
+    ]
+    return json_reply({"devices": devices})
+
+
+def backend_configuration(ctx: Context, request: Request, name: str) -> Reply:
+    return _text(ctx.platform.backend(name).configuration_text, "application/json")
+
+
+def backend_properties(ctx: Context, request: Request, name: str) -> Reply:
+    return _text(ctx.platform.backend(name).properties_text, "application/json")
+
+
+def backend_status(ctx: Context, request: Request, name: str) -> Reply:
+    backend = ctx.platform.backend(name)
+    return json_reply(
+        {
+            "state": backend.operational,
+            "status": "active" if backend.operational else "internal",
+            "message": "available" if backend.operational else "unavailable",
+            "length_queue": backend.queue_length,
+            "backend_version": "1.0.0",
+        }
+    )
+
+
+# -- sessions ---------------------------------------------------------------------------------
+
+
+def create_session(ctx: Context, request: Request) -> Reply:
+    body = _json_body(request)
+    session = ctx.platform.create_session(
+        mode=body.get("mode", "dedicated"),
+        backend=_required(body, "backend"),
+        instance=body.get("instance"),
+        max_ttl=body.get("max_ttl"),
+    )
+    return json_reply(session_json(ctx, session))
+
+
+def get_session(ctx: Context, request: Request, session_id: str) -> Reply:
+    return json_reply(session_json(ctx, ctx.platform.session(session_id)))
+
+
+def update_session(ctx: Context, request: Request, session_id: str) -> Reply:
+    body = _json_body(request)
+    if body.get("accepting_jobs") is not False:
+        raise bad_request("Only {'accepting_jobs': false} can be set on a session.")
+    ctx.platform.close_session(session_id)
+    return NO_CONTENT
+
+
+def cancel_session(ctx: Context, request: Request, session_id: str) -> Reply:
+    ctx.platform.cancel_session(session_id)
+    return NO_CONTENT
+
+
+def session_json(ctx: Context, session: Session) -> dict[str, Any]:
+    activated = [at for state, at in session.timestamps if state == ACTIVE]
+    return {
+        "id": session.session_id,
+        "backend_name": session.backend_name,
+        "instance": session.instance,
+        "mode": session.mode,
+        "state": session.state,
+        "accepting_jobs": session.accepting_jobs,
+        "interactive_ttl": session.interactive_timeout,
+        "max_ttl": session.max_time,
+        "active_ttl": session.max_time,
+        "started_at": _time(session.started_at),
+        "activated_at": _time(activated[-1] if activated else None),
+        "closed_at": _time(session.closed_at),
+        "last_job_started": _time(session.last_job_started),
+        "last_job_completed": _time(session.last_job_completed),
+        "elapsed_time": ctx.platform.session_usage(session),
+        "timestamps": [{"status": s, "timestamp": _time(at)} for s, at in session.timestamps],
+    }
+
+
+# -- jobs -------------------------------------------------------------------------------------
+
+
+def create_job(ctx: Context, request: Request) -> Reply:
+    body = _json_body(request)
+    params = body.get("params")
+    if not isinstance(params, dict):
+        raise bad_request("'params' must be an object.")
+    tags = body.get("tags") or []
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise bad_request("'tags' must be a list of strings.")
+    cost = body.get("cost")
+    if cost is not None and (not isinstance(cost, int) or isinstance(cost, bool) or cost < 1):
+        raise bad_request("'cost' (max_execution_time) must be an integer >= 1.")
+    job = ctx.platform.submit(
+        program_id=_required(body, "program_id"),
+        backend=_required(body, "backend"),
+        params=params,
+        session_id=body.get("session_id"),
+        tags=tags,
+        max_execution_time=cost,
+        private=bool(body.get("private", False)),
+        log_level=body.get("log_level"),
+    )
+    return json_reply({"id": job.job_id, "backend": job.backend_name})
+
+
+def get_job(ctx: Context, request: Request, job_id: str) -> Reply:
+    job = ctx.platform.job(job_id)
+    return json_reply(job_json(job, with_params=request.param("exclude_params") != "true"))
+
+
+def list_jobs(ctx: Context, request: Request) -> Reply:
+    query = JobQuery(
+        session_id=request.param("session_id"),
+        pending=_bool(request.param("pending")),
+        tags=request.query.get("tags", []),
+        backend=request.param("backend"),
+        program=request.param("program"),
+        created_after=_parse_time(request.param("created_after")),
+        created_before=_parse_time(request.param("created_before")),
+        limit=_int(request, "limit"),
+        offset=_int(request, "offset") or 0,
+        descending=request.param("sort") != "ASC",
+    )
+    page, count = ctx.platform.jobs(query)
+    return json_reply(
+        {
+            "jobs": [job_json(j, with_params=False) for j in page],
+            "count": count,
+            "limit": query.limit,
+            "offset": query.offset,
+        }
+    )
+
+
+def job_results(ctx: Context, request: Request, job_id: str) -> Reply:
+    job = ctx.platform.job(job_id)
+    if job.state not in FINAL_STATES:
+        return json_reply(_error(f"Job {job_id} has no results yet.", 404), status=404)
+    if job.results is None:
+        return _text(job.reason or "", "text/plain")
+    return _text(job.results, "application/json")
+
+
+def job_json(job: Job, *, with_params: bool) -> dict[str, Any]:
+    state: dict[str, Any] = {"status": job.state}
+    if job.reason:
+        state.update(reason=job.reason, reason_code=job.reason_code)
+    body: dict[str, Any] = {
+        "id": job.job_id,
+        "backend": job.backend_name,
+        "state": state,
+        "status": job.state,
+        "program": {"id": job.program_id},
+        "created": _time(job.created),
+        "session_id": job.session_id,
+        "tags": job.tags,
+        "private": job.private,
+        "cost": job.max_execution_time,
+        "runtime": "",
+        "usage": {"quantum_seconds": job.quantum_seconds, "seconds": job.quantum_seconds},
+    }
+    if with_params:
+        body["params"] = job.params
+    return body
+
+
+# -- instance ---------------------------------------------------------------------------------
+
+
+def instance_usage(ctx: Context, request: Request) -> Reply:
+    consumed = sum(j.quantum_seconds for j in ctx.platform.scheduler.jobs)
+    return json_reply(
+        {
+            "instance_id": ctx.account.crn,
+            "plan_id": ctx.account.plan_id,
+            "usage_consumed_seconds": round(consumed, 6),
+            "usage_limit_reached": False,
+        }
+    )
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise bad_request("The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise bad_request("The request body must be a JSON object.")
+    return body
+
+
+def _required(body: dict[str, Any], key: str) -> Any:
+    value = body.get(key)
+    if not isinstance(value, str) or not value:
+        raise bad_request(f"'{key}' is required.")
+    return value
+
+
+def _int(request: Request, name: str) -> int | None:
+    raw = request.param(name)
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise bad_request(f"'{name}' must be an integer, got {raw!r}.") from None
+    if value < 0:
+        raise bad_request(f"'{name}' must be >= 0, got {value}.")
+    return value
+
+
+def _bool(raw: str | None) -> bool | None:
+    return None if raw is None else raw.lower() == "true"
+
+
+def _parse_time(raw: str | None) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise bad_request(f"Invalid date {raw!r}.") from None
+
+
+def _time(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _error(message: str, code: int) -> dict[str, Any]:
+    return {"errors": [{"code": code, "message": message}]}
+
+
+def _text(text: str, content_type: str) -> Reply:
+    return Reply(200, text.encode("utf-8"), {"Content-Type": content_type})

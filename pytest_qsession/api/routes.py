@@ -1,0 +1,107 @@
+"""The route table: which IBM host, method and path each handler answers.
+
+A request for an IBM host that no route matches is answered 501 with the route named, and
+remembered, so the fixture can fail the test instead of letting the gap pass unnoticed.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..platform.errors import ApiError
+from ..platform.service import Platform
+from . import cloud, handlers
+from .cloud import Account, json_reply
+from .transport import Reply, Request
+
+RUNTIME_PREFIX = "/api/v1"
+
+
+@dataclass
+class Context:
+    """What a handler may use: the platform and the account it is offered under."""
+
+    platform: Platform
+    account: Account
+
+
+@dataclass(frozen=True)
+class Route:
+    service: str
+    method: str
+    pattern: re.Pattern[str]
+    handler: Callable[..., Reply]
+
+
+def _route(service: str, method: str, path: str, handler: Callable[..., Reply]) -> Route:
+    regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path)
+    return Route(service, method, re.compile(regex), handler)
+
+
+ROUTES: tuple[Route, ...] = (
+    _route("iam", "POST", "/identity/token", cloud.iam_token),
+    _route("search", "POST", "/v3/resources/search", cloud.search_resources),
+    _route("catalog", "GET", "/api/v1/{plan_id}", cloud.catalog_entry),
+    _route("runtime", "GET", "/backends", handlers.list_backends),
+    _route("runtime", "GET", "/backends/{name}/configuration", handlers.backend_configuration),
+    _route("runtime", "GET", "/backends/{name}/properties", handlers.backend_properties),
+    _route("runtime", "GET", "/backends/{name}/status", handlers.backend_status),
+    _route("runtime", "POST", "/sessions", handlers.create_session),
+    _route("runtime", "GET", "/sessions/{session_id}", handlers.get_session),
+    _route("runtime", "PATCH", "/sessions/{session_id}", handlers.update_session),
+    _route("runtime", "DELETE", "/sessions/{session_id}/close", handlers.cancel_session),
+    _route("runtime", "POST", "/jobs", handlers.create_job),
+    _route("runtime", "GET", "/jobs", handlers.list_jobs),
+    _route("runtime", "GET", "/jobs/{job_id}", handlers.get_job),
+    _route("runtime", "GET", "/jobs/{job_id}/results", handlers.job_results),
+    _route("runtime", "GET", "/instances/usage", handlers.instance_usage),
+)
+
+
+def service_of(host: str) -> str:
+    """Which IBM service a host name belongs to."""
+    if host.endswith("iam.cloud.ibm.com") or host.endswith("iam.test.cloud.ibm.com"):
+        return "iam"
+    if host.startswith("api.global-search-tagging."):
+        return "search"
+    if host.startswith("globalcatalog."):
+        return "catalog"
+    if "quantum" in host:
+        return "runtime"
+    return "unknown"
+
+
+@dataclass
+class App:
+    """Dispatches intercepted requests to handlers, turning platform refusals into replies."""
+
+    context: Context
+    unimplemented: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, request: Request) -> Reply:
+        service = service_of(request.host)
+        path = request.path
+        if service == "runtime" and path.startswith(RUNTIME_PREFIX):
+            path = path[len(RUNTIME_PREFIX) :]
+        for route in ROUTES:
+            if route.service != service or route.method != request.method:
+                continue
+            match = route.pattern.fullmatch(path)
+            if match:
+                return self._call(route, request, match.groupdict())
+        name = f"{request.method} https://{request.host}{request.path}"
+        with self._lock:
+            self.unimplemented.append(name)
+        message = f"pytest-qsession does not implement {name}"
+        return json_reply({"errors": [{"code": 501, "message": message}]}, status=501)
+
+    def _call(self, route: Route, request: Request, path_params: dict[str, str]) -> Reply:
+        try:
+            with self.context.platform.lock:
+                return route.handler(self.context, request, **path_params)
+        except ApiError as error:
+            return json_reply(error.body(), status=error.status)

@@ -1,0 +1,135 @@
+"""The one source of "now": freezegun's frozen time, and the `time.sleep` that moves it.
+
+While a fake platform is active, wall-clock time stands still and moves only when the test moves
+it (`tick`, `move_to`, freezegun's handle) or when code sleeps: `time.sleep(s)` advances virtual
+time by `s` instead of waiting.
+
+The client's `RuntimeJobV2.wait_for_final_state` sleeps 0.1 s between polls. Paying a request for
+every poll would make a one-hour job cost 36,000 requests, so when the sleep comes from that loop
+we jump straight to the poll at which the loop would first see something new: the platform's next
+event, or the poll at which its own `timeout` check fires. Every poll the loop skips would have
+read the same state, so what it observes is unchanged and `result(timeout=...)` stays exact.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import sys
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from types import FrameType
+from typing import Any
+
+from freezegun import freeze_time
+
+_MICROSECOND = timedelta(microseconds=1)
+
+
+class NeverFinishes(RuntimeError):
+    """A client waits, without a timeout, on a job the platform will never finish."""
+
+
+class Clock:
+    """Virtual wall-clock time for one fake platform (`fake_runtime.clock`)."""
+
+    def __init__(self, start: datetime) -> None:
+        self._start = start
+        self._freezer: Any = None
+        self.frozen: Any = None  # freezegun's own handle, with tick() and move_to()
+        self.lock = threading.RLock()
+
+    def start(self) -> None:
+        self._freezer = freeze_time(self._start)
+        self.frozen = self._freezer.start()
+
+    def stop(self) -> None:
+        if self._freezer is not None:
+            self._freezer.stop()
+            self._freezer = self.frozen = None
+
+    def now(self) -> datetime:
+        """The current virtual instant, as an aware UTC datetime."""
+        return datetime.now(timezone.utc)
+
+    def tick(self, delta: float | timedelta = 1.0) -> datetime:
+        """Move virtual time forward by `delta` seconds (or a timedelta); return the new now."""
+        step = delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
+        if step < timedelta(0):
+            raise ValueError(f"tick() cannot move time backwards (got {delta!r})")
+        with self.lock:
+            self.frozen.tick(step)
+            return self.now()
+
+    def move_to(self, target: datetime | str) -> datetime:
+        """Jump to an absolute instant (naive datetimes are taken as UTC); never backwards."""
+        if isinstance(target, str):
+            target = datetime.fromisoformat(target.replace("Z", "+00:00"))
+        if target.tzinfo is None:
+            target = target.replace(tzinfo=timezone.utc)
+        with self.lock:
+            if target < self.now():
+                raise ValueError(f"move_to() cannot move time backwards (now {self.now()}, got {target})")
+            self.frozen.move_to(target)
+            return self.now()
+
+
+class VirtualSleep:
+    """Replacement for `time.sleep` while the platform is active."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        next_event: Callable[[], datetime | None],
+        poll_loop: Callable[[FrameType], dict[str, Any] | None],
+    ) -> None:
+        """`poll_loop(frame)` returns the client's polling state if `frame` is its poll loop."""
+        self._clock = clock
+        self._next_event = next_event
+        self._poll_loop = poll_loop
+
+    def __call__(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("sleep length must be non-negative")
+        with self._clock.lock:
+            loop = self._poll_loop(sys._getframe(1))
+            step = timedelta(seconds=seconds)
+            if loop is not None and seconds > 0:
+                step *= self._polls_to_skip(step, loop)
+            self._clock.tick(step)
+
+    def _polls_to_skip(self, interval: timedelta, loop: dict[str, Any]) -> int:
+        now = self._clock.now()
+        due = self._next_event()
+        timeout, started = loop["timeout"], loop["start_time"]
+        if due is None and timeout is None:
+            raise NeverFinishes(
+                f"job {loop['job_id']} is waited on without a timeout, but nothing on the fake "
+                "platform will ever finish it (no queued, running or scheduled work)."
+            )
+        polls = math.inf
+        if due is not None:
+            polls = max(1, math.ceil((due - now) / interval))
+        if timeout is not None:
+            polls = min(polls, _first_poll_past(now, interval, started, timeout))
+        return int(polls)
+
+
+def _first_poll_past(now: datetime, interval: timedelta, started: float, timeout: float) -> int:
+    """Smallest n >= 1 with `time.time() - started >= timeout` after n sleeps, in the same floats."""
+    def timed_out(n: int) -> bool:
+        return _epoch(now + n * interval) - started >= timeout
+
+    n = max(1, math.ceil((timeout - (_epoch(now) - started)) / interval.total_seconds()))
+    while n > 1 and timed_out(n - 1):
+        n -= 1
+    while not timed_out(n):
+        n += 1
+    return n
+
+
+def _epoch(moment: datetime) -> float:
+    """`time.time()` as freezegun computes it for a frozen instant."""
+    moment = moment.astimezone(timezone.utc)
+    return calendar.timegm(moment.timetuple()) + moment.microsecond / 1_000_000

@@ -1,0 +1,182 @@
+"""`FakeRuntime`: one simulated IBM Quantum Platform wired to the real client, with its clock.
+
+This is what the `fake_runtime` fixture yields. It can also be used without pytest:
+
+    with FakeRuntime(Options.build(backends=["ibm_fez"])) as fake:
+        service = fake.service()
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from types import FrameType
+from typing import Any
+
+import pytest
+from qiskit_ibm_runtime import QiskitRuntimeService, RuntimeJobV2
+from qiskit_ibm_runtime.accounts import management as accounts
+
+from .api.cloud import Account
+from .api.routes import App, Context
+from .api.transport import Interceptor
+from .clock import Clock, VirtualSleep
+from .options import Options
+from .platform.jobs import Job
+from .platform.service import Platform
+from .platform.sessions import Session
+from .timeline import render_timeline
+
+_POLL_LOOP = RuntimeJobV2.wait_for_final_state.__code__
+
+#: Environment the client reads to build its default account; other QISKIT_IBM_* are cleared.
+_ACCOUNT_ENV = ("QISKIT_IBM_TOKEN", "QISKIT_IBM_INSTANCE", "QISKIT_IBM_CHANNEL", "QISKIT_IBM_URL")
+
+
+class FakeRuntime:
+    """A fake IBM Quantum Platform: sessions, jobs, backends and a clock the test controls."""
+
+    def __init__(self, options: Options | None = None) -> None:
+        self.options = options or Options()
+        self.clock = Clock(self.options.start)
+        self.platform = Platform(self.options, now=self.clock.now)
+        self.account = Account(plan=self.platform.plan)
+        self._app = App(Context(self.platform, self.account))
+        self._interceptor = Interceptor(self._app)
+        self._patches: pytest.MonkeyPatch | None = None
+        self._home: tempfile.TemporaryDirectory[str] | None = None
+
+    # -- activation ---------------------------------------------------------------------------
+
+    def start(self) -> FakeRuntime:
+        """Freeze time, answer IBM hosts in process, and point the client's account here."""
+        patches = self._patches = pytest.MonkeyPatch()
+        self._home = tempfile.TemporaryDirectory(prefix="qsession-")
+        try:
+            for name in _ACCOUNT_ENV:
+                patches.delenv(name, raising=False)
+            patches.setenv("QISKIT_IBM_TOKEN", self.account.api_key)
+            patches.setenv("QISKIT_IBM_INSTANCE", self.account.crn)
+            patches.setenv("QISKIT_IBM_CHANNEL", "ibm_quantum_platform")
+            patches.delenv("IAM_URL", raising=False)
+            # The client inspects the whole call stack on every request to name the caller
+            # in a usage header; that costs milliseconds per request and tells us nothing.
+            patches.setenv("USAGE_DATA_OPT_OUT", "True")
+            accounts_file = os.path.join(self._home.name, "qiskit-ibm.json")
+            patches.setattr(accounts, "_DEFAULT_ACCOUNT_CONFIG_JSON_FILE", accounts_file)
+            self.clock.start()
+            sleep = VirtualSleep(self.clock, self.platform.next_event_time, _client_poll_loop)
+            patches.setattr("time.sleep", sleep)
+            self._interceptor.install()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Undo everything `start` did, in reverse."""
+        self._interceptor.uninstall()
+        self.clock.stop()
+        if self._patches is not None:
+            self._patches.undo()
+            self._patches = None
+        if self._home is not None:
+            self._home.cleanup()
+            self._home = None
+
+    def __enter__(self) -> FakeRuntime:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- the client ---------------------------------------------------------------------------
+
+    def service(self, **kwargs: Any) -> QiskitRuntimeService:
+        """A real `QiskitRuntimeService` signed in to this platform."""
+        kwargs.setdefault("channel", "ibm_quantum_platform")
+        kwargs.setdefault("token", self.account.api_key)
+        kwargs.setdefault("instance", self.account.crn)
+        return QiskitRuntimeService(**kwargs)
+
+    @property
+    def token(self) -> str:
+        return self.account.api_key
+
+    @property
+    def instance(self) -> str:
+        return self.account.crn
+
+    # -- what happened ------------------------------------------------------------------------
+
+    @property
+    def jobs(self) -> list[Job]:
+        """Every job, in submission order, brought up to the current virtual time."""
+        with self.platform.lock:
+            self.platform.sync()
+            return list(self.platform.scheduler.jobs)
+
+    def job(self, job: Any) -> Job:
+        """The record of a job, given a `RuntimeJobV2` or a job id."""
+        return self.platform.job(_job_id(job))
+
+    @property
+    def sessions(self) -> list[Session]:
+        """Every session and batch, in creation order."""
+        with self.platform.lock:
+            self.platform.sync()
+            return list(self.platform.scheduler.sessions.values())
+
+    def session(self, session: Any) -> Session:
+        """The record of a session, given a `Session`/`Batch` or a session id."""
+        ident = session if isinstance(session, str) else session.session_id
+        return self.platform.session(ident)
+
+    def timeline(self) -> str:
+        """A readable, chronological account of what happened, in virtual time."""
+        with self.platform.lock:
+            self.platform.sync()
+            return render_timeline(self.platform.events, self.options.start)
+
+    def assert_job_states(self, expected: Mapping[Any, str] | Iterable[tuple[Any, str]]) -> None:
+        """Fail with expected vs actual and the timeline unless every job has its status."""
+        __tracebackhide__ = True
+        pairs = expected.items() if isinstance(expected, Mapping) else expected
+        wrong = []
+        for job, status in pairs:
+            actual = self.job(job).status
+            if actual != status.upper():
+                wrong.append(f"  job {_job_id(job)}: expected {status.upper()}, got {actual}")
+        if wrong:
+            raise AssertionError(
+                "job states differ:\n" + "\n".join(wrong) + "\n\ntimeline:\n" + self.timeline()
+            )
+
+    @property
+    def unimplemented_calls(self) -> list[str]:
+        """Requests to IBM hosts that the fake could not answer (each failed with a 501)."""
+        return list(self._app.unimplemented)
+
+
+def _job_id(job: Any) -> str:
+    """Accept a job id, a client `RuntimeJobV2` (`job_id()`) or one of our records (`job_id`)."""
+    if isinstance(job, str):
+        return job
+    ident = job.job_id
+    return ident() if callable(ident) else ident
+
+
+def _client_poll_loop(frame: FrameType) -> dict[str, Any] | None:
+    """If `frame` is `RuntimeJobV2.wait_for_final_state`, what its timeout check will read."""
+    if frame.f_code is not _POLL_LOOP:
+        return None
+    local = frame.f_locals
+    try:
+        return {
+            "timeout": local["timeout"],
+            "start_time": local["start_time"],
+            "job_id": local["self"].job_id(),
+        }
+    except KeyError:
+        return None

@@ -1,0 +1,88 @@
+"""Backends of the fake platform, built from the snapshots that ship with the client.
+
+`qiskit_ibm_runtime.fake_provider` carries real `conf_*.json` / `props_*.json` files for many
+IBM systems. They are valid `/configuration` and `/properties` bodies as they are, so the client
+builds the same `Target` from our answers as it would from the real service.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import qiskit_ibm_runtime.fake_provider.backends as _snapshots
+
+SNAPSHOT_DIR = Path(_snapshots.__file__).parent
+
+#: Backends a fake platform offers unless the test names others, with their queue lengths.
+DEFAULT_BACKENDS: dict[str, int] = {
+    "ibm_brisbane": 12,
+    "ibm_sherbrooke": 4,
+    "ibm_torino": 9,
+    "ibm_fez": 2,
+    "ibm_kingston": 7,
+    "ibm_marrakesh": 15,
+    "ibmq_manila": 30,
+}
+
+
+@dataclass
+class Backend:
+    """One simulated QPU: its published snapshot and its live status (which tests may change)."""
+
+    name: str
+    num_qubits: int
+    queue_length: int = 0
+    operational: bool = True
+
+    @property
+    def configuration_text(self) -> str:
+        """The `/configuration` body, served as the snapshot has it."""
+        return _texts(self.name)[0]
+
+    @property
+    def properties_text(self) -> str:
+        """The `/properties` body, served as the snapshot has it."""
+        return _texts(self.name)[1]
+
+
+@lru_cache(maxsize=None)
+def _snapshot_files() -> dict[str, tuple[Path, Path]]:
+    """Map each real backend name in the snapshots to its (conf, props) files."""
+    found: dict[str, tuple[Path, Path]] = {}
+    for conf in sorted(SNAPSHOT_DIR.glob("*/conf_*.json")):
+        props = conf.with_name(conf.name.replace("conf_", "props_", 1))
+        if props.exists():
+            found[_read_json(conf)["backend_name"]] = (conf, props)
+    return found
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def available_names() -> list[str]:
+    """Every backend name a test may ask for."""
+    return sorted(_snapshot_files())
+
+
+@lru_cache(maxsize=None)
+def _texts(name: str) -> tuple[str, str]:
+    conf, props = _snapshot_files()[name]
+    return conf.read_text(encoding="utf-8"), props.read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=None)
+def _num_qubits(name: str) -> int:
+    return int(json.loads(_texts(name)[0])["n_qubits"])
+
+
+def load_backend(name: str, queue_length: int = 0) -> Backend:
+    """Build a fresh backend from its snapshot (raises KeyError for an unknown name)."""
+    if name not in _snapshot_files():
+        raise KeyError(name)
+    return Backend(name=name, num_qubits=_num_qubits(name), queue_length=queue_length)

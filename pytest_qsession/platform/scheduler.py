@@ -1,0 +1,241 @@
+"""The scheduler: queues, execution lanes, the interactive timeout and max time.
+
+State is advanced lazily. Nothing runs in the background: every read first calls
+`advance_to(now)`, which replays the events due up to that instant in time order. The same calls
+at the same virtual instants therefore always give the same history, whatever real time passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from . import jobs as J
+from . import sessions as S
+from .catalog import Backend
+from .jobs import Job
+from .plans import Plan
+from .sessions import Session
+
+#: reason_code given to queued jobs failed by a session's cancel() or max time (chosen).
+SESSION_ENDED_CODE = 4001
+#: reason_code for a job whose input the service cannot run (IBM's registry: validation error).
+VALIDATION_ERROR_CODE = 1002
+
+
+@dataclass
+class Settings:
+    """Scheduling knobs a test may set."""
+
+    plan: Plan
+    queue_wait: float = 0.0
+    lanes: int = 1
+
+
+class Scheduler:
+    """Decides when jobs start and finish and when sessions change state."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        backends: dict[str, Backend],
+        start: datetime,
+        run: Callable[[Job], float],
+        record: Callable[[datetime, str], None],
+    ) -> None:
+        """`run(job)` executes a starting job and returns its QPU seconds; `record` logs events."""
+        self.settings = settings
+        self.backends = backends
+        self.now = start
+        self.jobs: list[Job] = []
+        self.sessions: dict[str, Session] = {}
+        self._run = run
+        self._record = record
+        self._pending: list[Job] = []
+        self._ready_at: dict[str, datetime] = {}
+        self._session_jobs: dict[str, list[Job]] = {}
+
+    # -- time ---------------------------------------------------------------------------------
+
+    def advance_to(self, moment: datetime) -> None:
+        """Replay every event due up to `moment`, in time order."""
+        self._start_ready_jobs()
+        while (due := self.next_event_time()) is not None and due <= moment:
+            self.now = max(self.now, due)
+            self._fire_due_events()
+            self._start_ready_jobs()
+        if moment > self.now:
+            self.now = moment
+
+    def next_event_time(self) -> datetime | None:
+        """When the platform's state will next change by itself, or None if it never will."""
+        times = [t for t in map(self._job_event_time, self._pending) if t is not None]
+        times += [t for t in map(self._session_event_time, self._live_sessions()) if t is not None]
+        return min(times, default=None)
+
+    def _job_event_time(self, job: Job) -> datetime | None:
+        if job.state == J.RUNNING:
+            return job.started + timedelta(seconds=self._run_limit(job))  # type: ignore[operator]
+        ready = self._ready_at[job.job_id]
+        return ready if ready > self.now else None
+
+    def _session_event_time(self, session: Session) -> datetime | None:
+        times = []
+        if session.expires_at is not None:
+            times.append(session.expires_at)
+        if session.state == S.ACTIVE and not self._pending_of(session):
+            times.append(session.last_job_completed + _seconds(session.interactive_timeout))
+        if session.state == S.OPEN and not self._session_jobs[session.session_id]:
+            times.append(session.created + _seconds(self.settings.plan.open_session_timeout))
+        return min(times, default=None)
+
+    def _fire_due_events(self) -> None:
+        now = self.now
+        for job in [j for j in self._pending if j.state == J.RUNNING]:
+            if self._job_event_time(job) <= now:  # type: ignore[operator]
+                self._finish(job)
+        for session in self._live_sessions():
+            if session.expires_at is not None and session.expires_at <= now:
+                self._end_session(session, "max_time", "the session reached its maximum time")
+            elif session.state == S.ACTIVE and not self._pending_of(session):
+                if session.last_job_completed + _seconds(session.interactive_timeout) <= now:
+                    session.enter(S.INACTIVE, now)
+                    self._record(now, f"session {session.session_id} inactive (interactive timeout)")
+            elif session.state == S.OPEN and not self._session_jobs[session.session_id]:
+                if session.created + _seconds(self.settings.plan.open_session_timeout) <= now:
+                    self._end_session(session, "open_timeout", "no job was submitted")
+
+    # -- submissions and controls -------------------------------------------------------------
+
+    def add_session(self, session: Session) -> None:
+        self.sessions[session.session_id] = session
+        self._session_jobs[session.session_id] = []
+
+    def submit(self, job: Job) -> None:
+        """Queue a job at `self.now`; it starts at once if it may."""
+        session = self.sessions.get(job.session_id) if job.session_id else None
+        wait = 0.0 if session is not None and session.state == S.ACTIVE else self.settings.queue_wait
+        self._ready_at[job.job_id] = job.created + _seconds(wait)
+        self.jobs.append(job)
+        self._pending.append(job)
+        if session is not None:
+            self._session_jobs[session.session_id].append(job)
+        self._record(job.created, f"job {job.job_id} queued")
+        self._start_ready_jobs()
+
+    def close_session(self, session: Session) -> None:
+        """Stop accepting jobs; close now if nothing is left to run, else when the last ends."""
+        if session.state == S.CLOSED:
+            return
+        session.accepting_jobs = False
+        self._record(self.now, f"session {session.session_id} closing (no new jobs)")
+        if not self._pending_of(session):
+            self._close(session, "close")
+
+    def cancel_session(self, session: Session) -> None:
+        if session.state != S.CLOSED:
+            self._end_session(session, "cancel", "the session was cancelled")
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _live_sessions(self) -> list[Session]:
+        return [s for s in self.sessions.values() if s.state != S.CLOSED]
+
+    def _pending_of(self, session: Session) -> list[Job]:
+        return [j for j in self._session_jobs[session.session_id] if j.pending]
+
+    def _run_limit(self, job: Job) -> float:
+        """Seconds the job runs before it completes or hits its execution-time limit."""
+        cap = self.settings.plan.job_max_execution_time
+        if job.max_execution_time:
+            cap = min(cap, job.max_execution_time)
+        return min(job.duration or 0.0, cap)
+
+    def _start_ready_jobs(self) -> None:
+        for backend in self.backends.values():
+            while (job := self._next_to_start(backend.name)) is not None:
+                self._start(job)
+
+    def _next_to_start(self, backend_name: str) -> Job | None:
+        queued = [j for j in self._pending if j.backend_name == backend_name]
+        if sum(j.state == J.RUNNING for j in queued) >= self.settings.lanes:
+            return None
+        queued = [j for j in queued if j.state == J.QUEUED]
+        holder = self._active_session_on(backend_name)
+        if holder is not None:
+            # The active session owns the QPU: only its own jobs start, without queueing.
+            return next((j for j in queued if j.session_id == holder.session_id), None)
+        return next((j for j in queued if self._ready_at[j.job_id] <= self.now), None)
+
+    def _active_session_on(self, backend_name: str) -> Session | None:
+        return next(
+            (
+                s
+                for s in self.sessions.values()
+                if s.state == S.ACTIVE and s.backend_name == backend_name
+            ),
+            None,
+        )
+
+    def _start(self, job: Job) -> None:
+        now = self.now
+        job.state, job.started = J.RUNNING, now
+        self._record(now, f"job {job.job_id} running")
+        session = self.sessions.get(job.session_id) if job.session_id else None
+        if session is not None:
+            if session.state in (S.OPEN, S.INACTIVE):
+                session.enter(S.ACTIVE, now)
+                self._record(now, f"session {session.session_id} active")
+            session.last_job_started = now
+        try:
+            job.duration = self._run(job)
+        except JobRejected as rejected:
+            job.duration = 0.0
+            self._end_job(job, J.FAILED, str(rejected), VALIDATION_ERROR_CODE)
+
+    def _finish(self, job: Job) -> None:
+        if (job.duration or 0.0) > self._run_limit(job):
+            reason = "Job was cancelled because it exceeded its maximum execution time."
+            self._end_job(job, J.CANCELLED, reason, J.MAX_EXECUTION_TIME_EXCEEDED)
+        else:
+            self._end_job(job, J.COMPLETED)
+
+    def _end_job(
+        self, job: Job, state: str, reason: str | None = None, code: int | None = None
+    ) -> None:
+        now = self.now
+        job.state, job.finished, job.reason, job.reason_code = state, now, reason, code
+        self._pending.remove(job)
+        self._record(now, f"job {job.job_id} {J.CLIENT_STATUS[state].lower()}" + _why(reason))
+        session = self.sessions.get(job.session_id) if job.session_id else None
+        if session is None or job.started is None:
+            return
+        session.last_job_completed = now
+        if session.state != S.CLOSED and not session.accepting_jobs and not self._pending_of(session):
+            self._close(session, "close")
+
+    def _end_session(self, session: Session, closed_by: str, why: str) -> None:
+        """Close at once: running jobs go on, queued jobs fail (cancel() and max time)."""
+        self._close(session, closed_by)
+        for job in self._pending_of(session):
+            if job.state == J.QUEUED:
+                reason = f"Job failed because {why} before it could run."
+                self._end_job(job, J.FAILED, reason, SESSION_ENDED_CODE)
+
+    def _close(self, session: Session, closed_by: str) -> None:
+        session.closed_by = closed_by
+        session.enter(S.CLOSED, self.now)
+        self._record(self.now, f"session {session.session_id} closed ({closed_by})")
+
+
+class JobRejected(Exception):
+    """Raised by the `run` callback when a job's input cannot run; the job fails at start."""
+
+
+def _seconds(value: float) -> timedelta:
+    return timedelta(seconds=value)
+
+
+def _why(reason: str | None) -> str:
+    return f": {reason}" if reason else ""

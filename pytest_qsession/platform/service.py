@@ -1,0 +1,250 @@
+"""The simulated service: what the REST face calls. Plain Python, thread-safe, no HTTP."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..options import Options
+from . import catalog, execution
+from . import sessions as S
+from .errors import SESSION_CLOSED, ApiError, bad_request, not_found
+from .ids import IdFactory
+from .jobs import Job
+from .plans import PLANS
+from .scheduler import JobRejected, Scheduler, Settings
+from .sessions import Session
+
+MODES = ("dedicated", "batch")
+PROGRAMS = ("sampler", "estimator")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of the platform's history, in virtual time."""
+
+    at: datetime
+    text: str
+
+
+@dataclass
+class JobQuery:
+    """Filters of `GET /jobs`, as the client sends them."""
+
+    session_id: str | None = None
+    pending: bool | None = None
+    tags: list[str] = field(default_factory=list)
+    backend: str | None = None
+    program: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    limit: int | None = None
+    offset: int = 0
+    descending: bool = True
+
+
+class Platform:
+    """Sessions, jobs and backends of one fake IBM Quantum Platform instance.
+
+    Every public method first brings the state up to `now()`, under one lock, so callers from
+    several threads see one consistent history.
+    """
+
+    def __init__(self, options: Options, now: Callable[[], datetime]) -> None:
+        self.options = options
+        self.plan = PLANS[options.plan]
+        self.lock = threading.RLock()
+        self.events: list[Event] = []
+        self._now = now
+        self._ids = IdFactory(options.seed)
+        self.backends = {
+            name: catalog.load_backend(name, queue) for name, queue in options.backends.items()
+        }
+        self.scheduler = Scheduler(
+            Settings(plan=self.plan, queue_wait=options.queue_wait),
+            self.backends,
+            start=options.start,
+            run=self._execute,
+            record=self._record,
+        )
+
+    # -- time ---------------------------------------------------------------------------------
+
+    def sync(self) -> datetime:
+        """Advance the state to the clock's now and return it."""
+        with self.lock:
+            now = self._now()
+            self.scheduler.advance_to(now)
+            return now
+
+    def next_event_time(self) -> datetime | None:
+        with self.lock:
+            self.sync()
+            return self.scheduler.next_event_time()
+
+    # -- backends -----------------------------------------------------------------------------
+
+    def backend(self, name: str) -> catalog.Backend:
+        try:
+            return self.backends[name]
+        except KeyError:
+            raise not_found("Backend", name) from None
+
+    # -- sessions -----------------------------------------------------------------------------
+
+    def create_session(
+        self, *, mode: str, backend: str, instance: str | None, max_ttl: Any = None
+    ) -> Session:
+        with self.lock:
+            now = self.sync()
+            if mode not in MODES:
+                raise bad_request(f"Invalid mode {mode!r}; expected one of {', '.join(MODES)}.")
+            self.backend(backend)
+            if mode == "dedicated" and not self.plan.sessions_allowed:
+                raise ApiError(
+                    403, "You are not authorized to run a session when using the open plan."
+                )
+            interactive, limit = self._session_limits(mode)
+            if max_ttl is not None and (not isinstance(max_ttl, int) or max_ttl < 1):
+                raise bad_request(f"max_ttl must be an integer >= 1, got {max_ttl!r}.")
+            session = Session(
+                session_id=self._ids.new("session"),
+                mode=mode,
+                backend_name=backend,
+                instance=instance,
+                interactive_timeout=interactive,
+                max_time=min(max_ttl or limit, limit),
+                created=now,
+            )
+            self.scheduler.add_session(session)
+            self._record(now, f"session {session.session_id} created ({mode} on {backend})")
+            return session
+
+    def _session_limits(self, mode: str) -> tuple[float, int]:
+        opts, plan = self.options, self.plan
+        if mode == "batch":
+            return plan.batch_interactive_ttl, opts.max_time or plan.batch_max_ttl
+        return opts.interactive_timeout or plan.session_interactive_ttl, opts.max_time or plan.session_max_ttl
+
+    def session(self, session_id: str) -> Session:
+        with self.lock:
+            self.sync()
+            try:
+                return self.scheduler.sessions[session_id]
+            except KeyError:
+                raise not_found("Session", session_id) from None
+
+    def close_session(self, session_id: str) -> None:
+        with self.lock:
+            self.scheduler.close_session(self.session(session_id))
+
+    def cancel_session(self, session_id: str) -> None:
+        with self.lock:
+            self.scheduler.cancel_session(self.session(session_id))
+
+    def session_usage(self, session: Session) -> float:
+        """Billed seconds: wall clock for a session, summed QPU time for a batch."""
+        with self.lock:
+            now = self.sync()
+            if session.mode == "batch":
+                return round(sum(j.quantum_seconds for j in self._jobs_of(session)), 6)
+            return session.elapsed_time(now)
+
+    # -- jobs ---------------------------------------------------------------------------------
+
+    def submit(
+        self,
+        *,
+        program_id: str,
+        backend: str,
+        params: dict[str, Any],
+        session_id: str | None = None,
+        tags: Iterable[str] = (),
+        max_execution_time: int | None = None,
+        private: bool = False,
+        log_level: str | None = None,
+    ) -> Job:
+        """Create a job, or refuse it as the service would (no job is created then)."""
+        with self.lock:
+            now = self.sync()
+            self.backend(backend)
+            if program_id not in PROGRAMS:
+                raise not_found("Program", program_id)
+            if session_id is not None:
+                session = self.session(session_id)
+                if session.state == S.CLOSED or not session.accepting_jobs:
+                    raise ApiError(
+                        409, f"Session {session_id} is closed and does not accept jobs", SESSION_CLOSED
+                    )
+                if session.backend_name != backend:
+                    raise bad_request(
+                        f"Job backend {backend} does not match the backend of session "
+                        f"{session_id} ({session.backend_name})."
+                    )
+            job = Job(
+                job_id=self._ids.new("job"),
+                program_id=program_id,
+                backend_name=backend,
+                params=params,
+                created=now,
+                session_id=session_id,
+                tags=list(tags),
+                max_execution_time=max_execution_time,
+                private=private,
+                log_level=log_level,
+            )
+            self.scheduler.submit(job)
+            return job
+
+    def job(self, job_id: str) -> Job:
+        with self.lock:
+            self.sync()
+            for job in self.scheduler.jobs:
+                if job.job_id == job_id:
+                    return job
+            raise not_found("Job", job_id)
+
+    def jobs(self, query: JobQuery) -> tuple[list[Job], int]:
+        """The page of jobs matching `query` and the total count of matches."""
+        with self.lock:
+            self.sync()
+            matches = [j for j in self.scheduler.jobs if _matches(j, query)]
+            if query.descending:
+                matches.reverse()  # submission order is creation order
+            end = None if query.limit is None else query.offset + query.limit
+            return matches[query.offset : end], len(matches)
+
+    def _jobs_of(self, session: Session) -> list[Job]:
+        return [j for j in self.scheduler.jobs if j.session_id == session.session_id]
+
+    def _execute(self, job: Job) -> float:
+        """Run a starting job on Aer; return the QPU seconds it will take."""
+        try:
+            job.results = execution.execute(
+                job.program_id,
+                job.params,
+                num_qubits=self.backends[job.backend_name].num_qubits,
+                seed=self._ids.stream_seed(job.job_id),
+            )
+        except execution.ExecutionError as error:
+            raise JobRejected(str(error)) from None
+        duration = self.options.job_duration
+        return float(duration(job) if callable(duration) else duration)
+
+    def _record(self, at: datetime, text: str) -> None:
+        self.events.append(Event(at, text))
+
+
+def _matches(job: Job, query: JobQuery) -> bool:
+    return (
+        (query.session_id is None or job.session_id == query.session_id)
+        and (query.pending is None or job.pending == query.pending)
+        and all(tag in job.tags for tag in query.tags)
+        and (query.backend is None or job.backend_name == query.backend)
+        and (query.program is None or job.program_id == query.program)
+        and (query.created_after is None or job.created >= query.created_after)
+        and (query.created_before is None or job.created <= query.created_before)
+    )

@@ -1,0 +1,47 @@
+"""Shared helpers: small circuits, transpiled once per backend for the whole run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from qiskit import QuantumCircuit
+from qiskit.quantum_info import SparsePauliOp
+from qiskit.transpiler import generate_preset_pass_manager
+
+_ISA: dict[tuple[str, str], QuantumCircuit] = {}
+
+
+def bell() -> QuantumCircuit:
+    circuit = QuantumCircuit(2, name="bell")
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.measure_all()
+    return circuit
+
+
+def bell_unmeasured() -> QuantumCircuit:
+    circuit = QuantumCircuit(2, name="bell_unmeasured")
+    circuit.h(0)
+    circuit.cx(0, 1)
+    return circuit
+
+
+@pytest.fixture
+def isa() -> Callable[[QuantumCircuit, object], QuantumCircuit]:
+    """Transpile a circuit for a backend, caching by (backend, circuit name)."""
+
+    def transpile(circuit: QuantumCircuit, backend) -> QuantumCircuit:
+        key = (backend.name, circuit.name)
+        if key not in _ISA:
+            manager = generate_preset_pass_manager(optimization_level=1, backend=backend)
+            _ISA[key] = manager.run(circuit)
+        return _ISA[key]
+
+    return transpile
+
+
+@pytest.fixture
+def zz_observable() -> Callable[[QuantumCircuit], SparsePauliOp]:
+    """ZZ on the two Bell qubits, laid out like the transpiled circuit."""
+    return lambda isa_circuit: SparsePauliOp("ZZ").apply_layout(isa_circuit.layout)
