@@ -41,7 +41,8 @@ class Clock:
         self.lock = threading.RLock()
 
     def start(self) -> None:
-        self._freezer = freeze_time(self._start)
+        # pytest's own timing (durations, junit times) keeps real time.
+        self._freezer = freeze_time(self._start, ignore=["_pytest.timing"])
         self.frozen = self._freezer.start()
 
     def stop(self) -> None:

@@ -94,10 +94,11 @@ class FakeRuntime:
     # -- the client ---------------------------------------------------------------------------
 
     def service(self, **kwargs: Any) -> QiskitRuntimeService:
-        """A real `QiskitRuntimeService` signed in to this platform."""
-        kwargs.setdefault("channel", "ibm_quantum_platform")
-        kwargs.setdefault("token", self.account.api_key)
-        kwargs.setdefault("instance", self.account.crn)
+        """A real `QiskitRuntimeService` signed in to this platform.
+
+        Without arguments it uses the default account, which points here while the fake is
+        active, exactly as `QiskitRuntimeService()` in user code does.
+        """
         return QiskitRuntimeService(**kwargs)
 
     @property

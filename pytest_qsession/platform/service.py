@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..options import Options
@@ -222,17 +222,21 @@ class Platform:
 
     def _execute(self, job: Job) -> float:
         """Run a starting job on Aer; return the QPU seconds it will take."""
+        duration = self.options.job_duration
+        seconds = float(duration(job) if callable(duration) else duration)
+        started = job.started
         try:
             job.results = execution.execute(
                 job.program_id,
                 job.params,
                 num_qubits=self.backends[job.backend_name].num_qubits,
                 seed=self._ids.stream_seed(job.job_id),
+                started=started,
+                finished=started + timedelta(seconds=seconds) if started else None,
             )
         except execution.ExecutionError as error:
             raise JobRejected(str(error)) from None
-        duration = self.options.job_duration
-        return float(duration(job) if callable(duration) else duration)
+        return seconds
 
     def _record(self, at: datetime, text: str) -> None:
         self.events.append(Event(at, text))

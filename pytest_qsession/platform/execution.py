@@ -1,0 +1,398 @@
+"""The server side of a sampler or estimator job: run its pubs on Aer, answer like the service.
+
+``execute`` takes the ``params`` a real client POSTs to ``/jobs`` and returns the text the
+service's ``GET /jobs/{id}/results`` would, so the client's own ``RuntimeDecoder`` turns it into
+a real ``PrimitiveResult``.
+
+Circuits arrive as ISA circuits as wide as the backend (127+ qubits).  Only the qubits an
+instruction touches are simulated: barriers and delays are dropped, Aer truncates the untouched
+qubits away (they stay in |0>), and observables are projected onto the touched qubits here.
+Simulation is ideal; shot noise comes from a generator seeded by ``seed``, so equal inputs give
+byte-identical text.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, TypeAlias
+
+import numpy as np
+from qiskit.circuit import Gate, QuantumCircuit
+from qiskit.exceptions import QiskitError
+from qiskit.primitives.containers import (
+    BitArray,
+    DataBin,
+    PrimitiveResult,
+    PubResult,
+    SamplerPubResult,
+)
+from qiskit.primitives.containers.estimator_pub import EstimatorPub
+from qiskit.primitives.containers.sampler_pub import SamplerPub
+from qiskit.quantum_info import Pauli, SparseObservable
+from qiskit_aer import AerSimulator
+from qiskit_ibm_runtime import RuntimeDecoder, RuntimeEncoder
+from qiskit_ibm_runtime.execution_span import DoubleSliceSpan, ExecutionSpans
+
+DEFAULT_SHOTS = 4096
+DEFAULT_PRECISION = 1 / 64  # 0.015625 = 1/sqrt(4096), the service's documented default
+DEFAULT_RESILIENCE_LEVEL = 1
+TWIRLING_RANDOMIZATIONS = 32  # what "auto" resolves to on the service
+
+# Beyond this many measured qubits, enumerating 2**m outcome probabilities costs more than
+# letting Aer sample the shots itself.
+_MAX_ENUMERATED_QUBITS = 16
+_IDLE = frozenset({"barrier", "delay"})
+
+Pub: TypeAlias = SamplerPub | EstimatorPub
+
+
+class ExecutionError(Exception):
+    """A pub the service refuses to run.
+
+    str(exc) is the human-readable reason the job fails with.
+    """
+
+
+def execute(
+    program_id: str,
+    params: dict,
+    *,
+    num_qubits: int,
+    seed: int,
+    started: datetime | None = None,
+    finished: datetime | None = None,
+) -> str:
+    """Run a `sampler` or `estimator` job's params on Aer; return the /results body text.
+
+    ``started``/``finished`` bound the sampler's execution spans (virtual time); both default to
+    now.
+    """
+    pubs, options = _pubs(program_id, params)
+    for index, pub in enumerate(pubs):
+        if pub.circuit.num_qubits > num_qubits:
+            raise ExecutionError(
+                f"Pub {index}: the circuit has {pub.circuit.num_qubits} qubits, "
+                f"more than the {num_qubits} qubits of the backend."
+            )
+    if options.get("execution", {}).get("meas_type", "classified") != "classified":
+        raise ExecutionError("Only meas_type 'classified' is supported by this fake.")
+    rng = np.random.default_rng(seed)
+    try:
+        if program_id == "sampler":
+            result = PrimitiveResult(
+                [_sample(pub, rng) for pub in pubs],
+                metadata={
+                    "execution": {"execution_spans": _spans(pubs, started, finished)},
+                    "version": 2,
+                },
+            )
+        else:
+            level = params.get("resilience_level", DEFAULT_RESILIENCE_LEVEL)
+            metadata = _estimator_metadata(options, level)
+            result = PrimitiveResult(
+                [_estimate(pub, metadata["twirling"], rng) for pub in pubs], metadata=metadata
+            )
+    except QiskitError as error:  # Aer refusing a circuit, e.g. too many non-Clifford qubits
+        raise ExecutionError(f"Simulation failed: {error}") from None
+    return json.dumps(result, cls=RuntimeEncoder)
+
+
+def execution_count(program_id: str, params: dict) -> int:
+    """Circuit executions times shots the job asks for (estimator: parameter sets x shots)."""
+    pubs, _ = _pubs(program_id, params)
+    if program_id == "sampler":
+        return sum(math.prod(pub.shape) * pub.shots for pub in pubs)
+    return sum(pub.parameter_values.size * _shots_for(pub.precision) for pub in pubs)
+
+
+# --- decoding -------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=256)
+def _circuit(qpy: str) -> QuantumCircuit:
+    """Decode one QPY payload; cached because clients resend the same circuit job after job.
+
+    The circuit is shared between calls, so nothing here may mutate it.
+    """
+    return RuntimeDecoder().object_hook({"__type__": "QuantumCircuit", "__value__": qpy})
+
+
+class _Decoder(RuntimeDecoder):
+    """The client's own decoder, with QPY loading (most of the decode time) memoized."""
+
+    def object_hook(self, obj: Any) -> Any:
+        if obj.get("__type__") == "QuantumCircuit":
+            return _circuit(obj["__value__"])
+        return super().object_hook(obj)
+
+
+def _pubs(program_id: str, params: dict) -> tuple[list[Pub], dict]:
+    """Decode and coerce the pubs, applying the option defaults the service applies."""
+    if program_id not in ("sampler", "estimator"):
+        raise ExecutionError(f"Program {program_id} is not supported by this fake")
+    if params.get("version", 2) != 2:
+        raise ExecutionError("Only version 2 primitives are supported by this fake.")
+    decoded = json.loads(json.dumps(params), cls=_Decoder)
+    options = decoded.get("options") or {}
+    try:
+        if program_id == "sampler":
+            shots = options.get("default_shots") or DEFAULT_SHOTS
+            return [SamplerPub.coerce(pub, shots) for pub in decoded["pubs"]], options
+        if default_shots := options.get("default_shots"):
+            precision = 1 / math.sqrt(default_shots)  # documented: shots override precision
+        else:
+            precision = options.get("default_precision") or DEFAULT_PRECISION
+        pubs = [EstimatorPub.coerce(pub, precision) for pub in decoded["pubs"]]
+    except (KeyError, TypeError, ValueError) as error:
+        raise ExecutionError(f"Invalid pubs: {error}") from None
+    for index, pub in enumerate(pubs):
+        if pub.precision <= 0:
+            raise ExecutionError(f"Pub {index}: precision must be greater than 0.")
+    return pubs, options
+
+
+# --- simulation ------------------------------------------------------------------------------
+
+
+@functools.cache
+def _simulator() -> AerSimulator:
+    """One ideal simulator; single-threaded so seeded runs are reproducible (and faster here)."""
+    return AerSimulator(max_parallel_threads=1)
+
+
+@dataclass
+class _Plan:
+    """A circuit readied for Aer.
+
+    ``body`` holds every instruction but barriers and delays.  When ``stripped``, the circuit
+    was only gates then measurements, the measurements are left out of ``body``, and
+    ``sources`` says, per clbit, which entry of ``measured`` it reads (``len(measured)`` for a
+    clbit nothing writes).
+    """
+
+    body: QuantumCircuit
+    active: frozenset[int]
+    stripped: bool
+    measured: list[int]
+    sources: np.ndarray
+
+
+def _plan(circuit: QuantumCircuit, max_measured: int) -> _Plan:
+    """Ready ``circuit``; strip its measurements if they are final and at most ``max_measured``."""
+    qubit_index = {qubit: i for i, qubit in enumerate(circuit.qubits)}
+    clbit_index = {clbit: i for i, clbit in enumerate(circuit.clbits)}
+    kept, active = [], set()
+    measured: dict[int, int] = {}  # qubit -> its position in the outcome bits
+    sources = np.full(circuit.num_clbits, -1)
+    terminal = True
+    for inst in circuit.data:
+        if inst.operation.name in _IDLE:
+            continue
+        qubits = [qubit_index[q] for q in inst.qubits]
+        active.update(qubits)
+        kept.append(inst)
+        if inst.operation.name == "measure":
+            position = measured.setdefault(qubits[0], len(measured))
+            sources[clbit_index[inst.clbits[0]]] = position
+        elif not isinstance(inst.operation, Gate) or not measured.keys().isdisjoint(qubits):
+            terminal = False
+    sources[sources < 0] = len(measured)
+    stripped = terminal and len(measured) <= max_measured
+    body = circuit.copy_empty_like()
+    for inst in kept:
+        if not (stripped and inst.operation.name == "measure"):
+            body._append(inst)
+    return _Plan(body, frozenset(active), stripped, list(measured), sources)
+
+
+def _run(body: QuantumCircuit, pub: Pub, shots: int, rng: np.random.Generator, **options: Any):
+    """Run ``body`` once per parameter set of the pub; return each set's Aer data dict."""
+    parameters = body.parameters
+    count = pub.parameter_values.size
+    values = pub.parameter_values.as_array(parameters).reshape(count, len(parameters))
+    binds = [{p: values[:, j] for j, p in enumerate(parameters)}] if len(parameters) else None
+    seed = int(rng.integers(2**31))
+    job = _simulator().run(body, parameter_binds=binds, shots=shots, seed_simulator=seed, **options)
+    result = job.result()
+    return [result.data(i if binds else 0) for i in range(count)]
+
+
+def _sample(pub: SamplerPub, rng: np.random.Generator) -> SamplerPubResult:
+    plan = _plan(pub.circuit, _MAX_ENUMERATED_QUBITS)
+    sample = _sample_terminal if plan.stripped else _sample_dynamic
+    bits = sample(plan, pub, rng).reshape(*pub.shape, pub.shots, pub.circuit.num_clbits)
+    fields = {
+        creg.name: BitArray.from_bool_array(
+            bits[..., [pub.circuit.find_bit(clbit).index for clbit in creg]], order="little"
+        )
+        for creg in pub.circuit.cregs
+    }
+    return SamplerPubResult(
+        DataBin(**fields, shape=pub.shape), metadata={"circuit_metadata": pub.circuit.metadata}
+    )
+
+
+def _sample_terminal(plan: _Plan, pub: SamplerPub, rng: np.random.Generator) -> np.ndarray:
+    """Exact outcome probabilities from Aer, shots drawn here: Aer's per-shot output is slow."""
+    count, width = pub.parameter_values.size, len(plan.measured)
+    if width:
+        plan.body.save_probabilities(plan.measured, label="probabilities")
+        probabilities = [data["probabilities"] for data in _run(plan.body, pub, 1, rng)]
+    else:
+        probabilities = [np.ones(1)] * count
+    outcomes = np.empty((count, pub.shots), dtype=np.int64)
+    for i, p in enumerate(probabilities):
+        cdf = np.cumsum(p)
+        draws = np.searchsorted(cdf, rng.random(pub.shots) * cdf[-1], side="right")
+        outcomes[i] = np.minimum(draws, len(p) - 1)
+    qubit_bits = (outcomes[..., None] >> np.arange(width + 1)) & 1
+    qubit_bits[..., width] = 0  # the column unwritten clbits read
+    return qubit_bits[..., plan.sources].astype(bool)
+
+
+def _sample_dynamic(plan: _Plan, pub: SamplerPub, rng: np.random.Generator) -> np.ndarray:
+    """Mid-circuit measurements, resets, control flow: Aer simulates shot by shot."""
+    num_clbits = pub.circuit.num_clbits
+    width = max(1, -(-num_clbits // 8))
+    bits = []
+    for data in _run(plan.body, pub, pub.shots, rng, memory=True):
+        packed = b"".join(int(word, 16).to_bytes(width, "little") for word in data["memory"])
+        rows = np.frombuffer(packed, dtype=np.uint8).reshape(pub.shots, width)
+        bits.append(np.unpackbits(rows, axis=1, bitorder="little")[:, :num_clbits])
+    return np.array(bits, dtype=bool)
+
+
+def _estimate(pub: EstimatorPub, twirling: dict, rng: np.random.Generator) -> PubResult:
+    """Exact expectation values from Aer, then binomial shot noise per Pauli term."""
+    plan = _plan(pub.circuit, pub.circuit.num_qubits)
+    shots = _shots_for(pub.precision)
+    twirled = twirling["enable_gates"] or twirling["enable_measure"]
+    randomizations = twirling["num_randomizations"]
+    if not isinstance(randomizations, int):
+        randomizations = TWIRLING_RANDOMIZATIONS
+    if twirled:  # the service spreads shots evenly over the randomizations
+        shots = randomizations * -(-shots // randomizations)
+
+    observables = pub.observables.sparse_observables_array()
+    saves: dict[str, tuple[str, list[int]]] = {}
+    terms = [_project(observable, plan.active, saves) for observable in observables.flat]
+    if saves:
+        for label, (pauli, qubits) in saves.items():
+            plan.body.save_expectation_value(Pauli(pauli), qubits, label=label)
+        exact = _run(plan.body, pub, 1 if plan.stripped else shots, rng)
+    else:
+        exact = [{}] * pub.parameter_values.size
+
+    bindings = _broadcast_indices(pub.parameter_values.shape, pub.shape)
+    observable_of = _broadcast_indices(observables.shape, pub.shape)
+    evs, stds = np.empty(pub.shape), np.empty(pub.shape)
+    for index in np.ndindex(pub.shape):
+        coeffs, labels = terms[observable_of[index]]
+        data = exact[bindings[index]]
+        expected = np.array([data[x] if isinstance(x, str) else x for x in labels])
+        ones = rng.binomial(shots, np.clip((1 + expected) / 2, 0, 1))
+        estimates = 2 * ones / shots - 1
+        evs[index] = coeffs @ estimates
+        stds[index] = math.sqrt(coeffs**2 @ (1 - estimates**2) / shots)
+    metadata = {
+        "shots": shots,
+        "target_precision": pub.precision,
+        "circuit_metadata": pub.circuit.metadata,
+        "resilience": {},
+    }
+    if twirled:
+        metadata["num_randomizations"] = randomizations
+    return PubResult(
+        DataBin(evs=evs, stds=stds, ensemble_standard_error=stds.copy(), shape=pub.shape),
+        metadata=metadata,
+    )
+
+
+def _project(
+    observable: SparseObservable, active: frozenset[int], saves: dict[str, tuple[str, list[int]]]
+) -> tuple[np.ndarray, list[str | float]]:
+    """Split an observable into coefficients and, per term, an Aer label or a known value.
+
+    Untouched qubits are in |0>: Z there contributes a factor 1, X or Y makes the term 0.
+    Terms on active qubits are registered in ``saves`` for Aer to evaluate.
+    """
+    coeffs, labels = [], []
+    for paulis, qubits, coeff in observable.as_paulis().to_sparse_list():
+        on_active = sorted((q, p) for p, q in zip(paulis, qubits, strict=True) if q in active)
+        label: str | float
+        if any(p in "XY" for p, q in zip(paulis, qubits, strict=True) if q not in active):
+            label = 0.0
+        elif not on_active:
+            label = 1.0
+        else:
+            pauli = "".join(p for _, p in reversed(on_active))
+            label = pauli + "@" + ",".join(str(q) for q, _ in on_active)
+            saves[label] = (pauli, [q for q, _ in on_active])
+        coeffs.append(coeff.real)
+        labels.append(label)
+    return np.array(coeffs), labels
+
+
+def _broadcast_indices(shape: tuple[int, ...], pub_shape: tuple[int, ...]) -> np.ndarray:
+    """For each entry of the pub, the flat index of the ``shape``-array element it reads."""
+    return np.broadcast_to(np.arange(math.prod(shape)).reshape(shape), pub_shape)
+
+
+def _shots_for(precision: float) -> int:
+    """Shots the service spends to reach a target precision: 1/precision**2, rounded up."""
+    return math.ceil(round(1 / precision**2, 6))
+
+
+# --- result metadata -------------------------------------------------------------------------
+
+
+def _spans(
+    pubs: Sequence[SamplerPub], started: datetime | None, finished: datetime | None
+) -> ExecutionSpans:
+    """One DoubleSliceSpan per pub, splitting [started, finished] in proportion to its shots."""
+    started = started or finished or datetime.now(timezone.utc)
+    finished = finished or started
+    sizes = [math.prod(pub.shape) * pub.shots for pub in pubs]
+    edges = np.cumsum([0, *sizes]) / max(1, sum(sizes))
+    duration = finished - started
+    return ExecutionSpans(
+        DoubleSliceSpan(
+            started + duration * float(edges[i]),
+            started + duration * float(edges[i + 1]),
+            {i: ((*pub.shape, pub.shots), slice(0, math.prod(pub.shape)), slice(0, pub.shots))},
+        )
+        for i, pub in enumerate(pubs)
+    )
+
+
+def _estimator_metadata(options: dict, level: int) -> dict:
+    """The resolved options the service echoes in an estimator result's metadata."""
+    blocks: dict[str, dict[str, Any]] = {
+        "dynamical_decoupling": {
+            "enable": False,
+            "sequence_type": "XX",
+            "extra_slack_distribution": "middle",
+            "scheduling_method": "alap",
+        },
+        "twirling": {
+            "enable_gates": level >= 2,
+            "enable_measure": level >= 1,
+            "num_randomizations": "auto",
+            "shots_per_randomization": "auto",
+            "interleave_randomizations": True,
+            "strategy": "active-accum",
+        },
+        "resilience": {
+            "measure_mitigation": level >= 1,
+            "zne_mitigation": level >= 2,
+            "pec_mitigation": False,
+        },
+    }
+    for name, block in blocks.items():
+        block.update((k, v) for k, v in options.get(name, {}).items() if k in block)
+    return {**blocks, "version": 2}

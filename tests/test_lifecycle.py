@@ -1,0 +1,178 @@
+"""Each session transition of the semantics, at its exact boundary, through the real client."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from qiskit_ibm_runtime import SamplerV2, Session
+from qiskit_ibm_runtime.exceptions import IBMRuntimeError, RuntimeJobTimeoutError
+
+from conftest import bell
+
+
+@pytest.fixture
+def backend(fake_runtime):
+    return fake_runtime.service().backend("ibm_sherbrooke")
+
+
+@pytest.fixture
+def run(isa, backend):
+    """Submit one Bell-circuit sampler job through `mode`."""
+    return lambda mode: SamplerV2(mode=mode).run([isa(bell(), backend)])
+
+
+@pytest.mark.fake_runtime(queue_wait=30)
+def test_session_activates_when_its_first_job_starts_not_when_queued(fake_runtime, backend, run):
+    session = Session(backend=backend)
+    created = fake_runtime.clock.now()
+    job = run(session)
+
+    assert (job.status(), session.details()["state"]) == ("QUEUED", "open")
+    fake_runtime.clock.tick(29.9)
+    assert (job.status(), session.details()["state"]) == ("QUEUED", "open")
+    fake_runtime.clock.tick(0.1)
+    assert (job.status(), session.details()["state"]) == ("RUNNING", "active")
+    assert fake_runtime.session(session).started_at == created + timedelta(seconds=30)
+
+
+@pytest.mark.parametrize(("idle", "state"), [(59.9, "active"), (60.0, "inactive"), (60.1, "inactive")])
+def test_interactive_timeout_deactivates_after_60_seconds_idle(fake_runtime, backend, run, idle, state):
+    session = Session(backend=backend)
+    job = run(session)
+    job.result()
+    finished = fake_runtime.job(job).finished
+
+    fake_runtime.clock.move_to(finished + timedelta(seconds=idle))
+
+    assert session.details()["state"] == state
+    assert session.status() == ("Pending" if state == "inactive" else "In progress, accepting new jobs")
+
+
+@pytest.mark.fake_runtime(queue_wait=45)
+def test_a_job_within_the_ittl_skips_the_queue_and_after_it_waits_again(fake_runtime, backend, run):
+    session = Session(backend=backend)
+    first = run(session)
+    first.result()
+    fake_runtime.clock.tick(59.9)
+    second = run(session)
+    assert second.status() == "RUNNING"  # still active: straight on the QPU
+    second.result()
+    fake_runtime.clock.tick(60.1)
+    assert session.details()["state"] == "inactive"
+
+    third = run(session)
+
+    assert third.status() == "QUEUED"
+    fake_runtime.clock.tick(45)
+    assert third.status() == "RUNNING"
+    details = session.details()
+    assert details["state"] == "active"
+    assert details["activated_at"] > details["started_at"]
+    assert [t["status"] for t in details["timestamps"]] == ["open", "active", "inactive", "active"]
+
+
+@pytest.mark.fake_runtime(job_duration=150)
+def test_max_time_closes_the_session_running_job_finishes_queued_job_fails(
+    fake_runtime, backend, run
+):
+    session = Session(backend=backend, max_time=100)
+    other = _second_handle(fake_runtime, session)
+    running, queued = run(session), run(session)
+
+    fake_runtime.clock.tick(99.9)
+    assert session.details()["state"] == "active"
+    assert queued.status() == "QUEUED"
+    fake_runtime.clock.tick(0.1)
+
+    assert session.status() == "Closed"
+    assert fake_runtime.session(session).closed_by == "max_time"
+    assert queued.status() == "ERROR"
+    assert "maximum time" in queued.error_message()
+    assert running.status() == "RUNNING"
+    running.result()
+    assert fake_runtime.job(running).finished - fake_runtime.job(running).started == timedelta(
+        seconds=150
+    )
+    with pytest.raises(IBMRuntimeError, match="closed and does not accept jobs"):
+        run(other)
+
+
+@pytest.mark.parametrize(("wait", "state"), [(29 * 60 + 59.9, "open"), (30 * 60, "closed")])
+def test_a_session_left_open_without_jobs_closes_after_30_minutes(fake_runtime, backend, wait, state):
+    session = Session(backend=backend)
+
+    fake_runtime.clock.tick(wait)
+
+    assert session.details()["state"] == state
+
+
+def test_close_with_nothing_pending_closes_at_once(fake_runtime, backend, run):
+    session = Session(backend=backend)
+    run(session).result()
+    closed_at = fake_runtime.clock.now()
+
+    session.close()
+
+    record = fake_runtime.session(session)
+    assert (record.state, record.closed_at, record.closed_by) == ("closed", closed_at, "close")
+
+
+def test_a_second_handle_cannot_submit_to_a_closed_session(fake_runtime, backend, run):
+    session = Session(backend=backend)
+    other = _second_handle(fake_runtime, session)
+    session.close()
+
+    with pytest.raises(IBMRuntimeError, match=r"Failed to run program: .*4001.*does not accept jobs"):
+        run(other)
+
+    assert fake_runtime.jobs == []
+    assert run(Session(backend=backend)).result()  # the platform is still in order
+
+
+def test_a_second_handle_cannot_submit_to_a_draining_session(fake_runtime, backend, run):
+    session = Session(backend=backend)
+    other = _second_handle(fake_runtime, session)
+    job = run(session)
+    session.close()
+
+    with pytest.raises(IBMRuntimeError, match="does not accept jobs"):
+        run(other)
+
+    assert [j.job_id for j in fake_runtime.jobs] == [job.job_id()]
+    assert job.result()
+
+
+@pytest.mark.fake_runtime(job_duration=3600)
+def test_result_timeout_is_exact_in_virtual_time(fake_runtime, backend, run):
+    session = Session(backend=backend)
+    job = run(session)
+    submitted = fake_runtime.clock.now()
+
+    with pytest.raises(RuntimeJobTimeoutError):
+        job.result(timeout=10)
+
+    assert fake_runtime.clock.now() - submitted == timedelta(seconds=10)
+    assert job.status() == "RUNNING"
+    job.result()
+    assert fake_runtime.clock.now() - submitted == timedelta(seconds=3600)
+
+
+def test_time_sleep_moves_virtual_time(fake_runtime):
+    import time
+
+    before = fake_runtime.clock.now()
+    time.sleep(90)
+
+    assert fake_runtime.clock.now() - before == timedelta(seconds=90)
+
+
+def test_max_time_above_the_plan_maximum_is_clamped(fake_runtime, backend):
+    session = Session(backend=backend, max_time="9h")
+
+    assert session.details()["max_time"] == 8 * 3600
+
+
+def _second_handle(fake_runtime, session):
+    """Another process's view of the same session (`Session.from_id`)."""
+    return Session.from_id(session.session_id, fake_runtime.service())
