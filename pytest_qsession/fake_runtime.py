@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import FrameType
 from typing import Any
 
@@ -23,6 +23,7 @@ from .api.routes import App, Context
 from .api.transport import Interceptor
 from .clock import Clock, VirtualSleep
 from .options import Options
+from .platform.faults import DROP, JobFault, RequestFault
 from .platform.jobs import Job
 from .platform.service import Platform
 from .platform.sessions import Session
@@ -109,6 +110,64 @@ class FakeRuntime:
     def instance(self) -> str:
         return self.account.crn
 
+    # -- making the service misbehave -----------------------------------------------------------
+
+    def fail_next_job(
+        self,
+        reason: str = "Job failed (injected by pytest-qsession).",
+        code: int = 1010,
+        *,
+        where: Callable[[Job], bool] | None = None,
+        times: int = 1,
+    ) -> None:
+        """Make the next `times` jobs that start (and match `where`) fail with `reason`/`code`."""
+        fault = JobFault(reason, code, where or (lambda job: True), _count(times))
+        self.platform.arm_job_fault(fault)
+
+    def fail_requests(
+        self,
+        route: str,
+        status: int,
+        *,
+        times: int = 1,
+        message: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        """Answer the next `times` requests to `route` ("POST /jobs", "GET /jobs/*") with `status`.
+
+        The client's own retry policy applies, as against the real service: 500, 502, 503, 504,
+        520, 521, 522 and 524 are retried (POST included), 429 only with `retry_after`.
+        """
+        if not 400 <= status <= 599:
+            raise ValueError(f"status must be an HTTP error status (400-599), got {status}")
+        text = message or f"Injected {status} by pytest-qsession"
+        fault = RequestFault(route, status, _count(times), text, retry_after)
+        self._arm_request_fault(fault, f"{status}")
+
+    def drop_connections(self, route: str, *, times: int = 1) -> None:
+        """Drop the connection of the next `times` requests to `route` before any answer."""
+        fault = RequestFault(route, DROP, _count(times), "connection dropped")
+        self._arm_request_fault(fault, "a dropped connection")
+
+    def _arm_request_fault(self, fault: RequestFault, what: str) -> None:
+        with self.platform.lock:
+            self.platform.faults.requests.append(fault)
+            self.platform.note(f"fault armed: next {fault.remaining} {fault.route} get {what}")
+
+    def take_offline(self, backend: str) -> None:
+        """The backend stops running jobs (they wait in its queue) and reports itself down."""
+        self.platform.set_operational(backend, False)
+
+    def bring_online(self, backend: str) -> None:
+        self.platform.set_operational(backend, True)
+
+    def set_queue_length(self, backend: str, length: int) -> None:
+        """Other users' jobs in the backend's queue, as `/backends` and `least_busy` see them."""
+        if length < 0:
+            raise ValueError(f"queue length must be >= 0, got {length}")
+        with self.platform.lock:
+            self.platform.backend(backend).queue_length = length
+
     # -- what happened ------------------------------------------------------------------------
 
     @property
@@ -158,6 +217,12 @@ class FakeRuntime:
     def unimplemented_calls(self) -> list[str]:
         """Requests to IBM hosts that the fake could not answer (each failed with a 501)."""
         return list(self._app.unimplemented)
+
+
+def _count(times: int) -> int:
+    if not isinstance(times, int) or times < 1:
+        raise ValueError(f"times must be an int >= 1, got {times!r}")
+    return times
 
 
 def _job_id(job: Any) -> str:

@@ -31,6 +31,8 @@ class Options:
     queue_wait: float = 0.0
     start: datetime = DEFAULT_START
     seed: int = 1234
+    session_lanes: int = 1
+    batch_lanes: int = 5
 
     @classmethod
     def build(cls, **given: Any) -> Options:
@@ -76,7 +78,9 @@ def _plan(value: Any) -> str:
     return value
 
 
-def _positive(name: str, *, allow_zero: bool = False, integer: bool = False) -> Callable:
+def _positive(
+    name: str, *, allow_zero: bool = False, integer: bool = False, unit: str = "seconds"
+) -> Callable:
     def check(value: Any) -> Any:
         kinds = (int,) if integer else (int, float)
         ok = isinstance(value, kinds) and not isinstance(value, bool)
@@ -84,7 +88,7 @@ def _positive(name: str, *, allow_zero: bool = False, integer: bool = False) -> 
             return value
         bound = ">= 0" if allow_zero else "> 0"
         kind = "an int" if integer else "a number"
-        raise OptionError(f"{name} must be {kind} {bound} (seconds), got {value!r}")
+        raise OptionError(f"{name} must be {kind} {bound} ({unit}), got {value!r}")
 
     return check
 
@@ -127,4 +131,6 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "queue_wait": _positive("queue_wait", allow_zero=True),
     "start": _start,
     "seed": _seed,
+    "session_lanes": _positive("session_lanes", integer=True, unit="jobs at once"),
+    "batch_lanes": _positive("batch_lanes", integer=True, unit="jobs at once"),
 }

@@ -180,6 +180,55 @@ def job_results(ctx: Context, request: Request, job_id: str) -> Reply:
     return _text(job.results, "application/json")
 
 
+def cancel_job(ctx: Context, request: Request, job_id: str) -> Reply:
+    ctx.platform.cancel_job(job_id)
+    return NO_CONTENT
+
+
+def delete_job(ctx: Context, request: Request, job_id: str) -> Reply:
+    ctx.platform.delete_job(job_id)
+    return NO_CONTENT
+
+
+def update_tags(ctx: Context, request: Request, job_id: str) -> Reply:
+    tags = _json_body(request).get("tags")
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise bad_request("'tags' must be a list of strings.")
+    ctx.platform.update_tags(job_id, tags)
+    return NO_CONTENT
+
+
+def job_metrics(ctx: Context, request: Request, job_id: str) -> Reply:
+    job = ctx.platform.job(job_id)
+    seconds = job.quantum_seconds
+    return json_reply(
+        {
+            "timestamps": {
+                "created": _time(job.created),
+                "running": _time(job.started),
+                "finished": _time(job.finished),
+            },
+            "bss": {"seconds": seconds},
+            "usage": {
+                "status": "pending" if job.pending else "completed",
+                "quantum_seconds": seconds,
+                "seconds": seconds,
+                "qpu_charge_time_seconds": seconds,
+            },
+            "qiskit_version": "",
+            "caller": "qiskit_ibm_runtime",
+        }
+    )
+
+
+def job_logs(ctx: Context, request: Request, job_id: str) -> Reply:
+    job = ctx.platform.job(job_id)
+    if job.pending:
+        return json_reply(_error(f"Logs of job {job_id} are not available yet.", 404), status=404)
+    lines = [f"{_time(e.at)} {e.text}" for e in ctx.platform.events if job_id in e.text]
+    return _text("\n".join(lines) + "\n", "text/plain")
+
+
 def job_json(job: Job, *, with_params: bool) -> dict[str, Any]:
     state: dict[str, Any] = {"status": job.state}
     if job.reason:
@@ -207,15 +256,17 @@ def job_json(job: Job, *, with_params: bool) -> dict[str, Any]:
 
 
 def instance_usage(ctx: Context, request: Request) -> Reply:
-    consumed = sum(j.quantum_seconds for j in ctx.platform.scheduler.jobs)
-    return json_reply(
-        {
-            "instance_id": ctx.account.crn,
-            "plan_id": ctx.account.plan_id,
-            "usage_consumed_seconds": round(consumed, 6),
-            "usage_limit_reached": False,
-        }
-    )
+    consumed = round(sum(j.quantum_seconds for j in ctx.platform.scheduler.jobs), 6)
+    limit = ctx.platform.plan.qpu_seconds_limit
+    body: dict[str, Any] = {
+        "instance_id": ctx.account.crn,
+        "plan_id": ctx.account.plan_id,
+        "usage_consumed_seconds": consumed,
+        "usage_limit_reached": limit is not None and consumed >= limit,
+    }
+    if limit is not None:
+        body["usage_limit_seconds"] = limit
+    return json_reply(body)
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -11,7 +11,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from urllib3.exceptions import ProtocolError
+
 from ..platform.errors import ApiError
+from ..platform.faults import DROP, RequestFault
 from ..platform.service import Platform
 from . import cloud, handlers
 from .cloud import Account, json_reply
@@ -57,6 +60,11 @@ ROUTES: tuple[Route, ...] = (
     _route("runtime", "GET", "/jobs", handlers.list_jobs),
     _route("runtime", "GET", "/jobs/{job_id}", handlers.get_job),
     _route("runtime", "GET", "/jobs/{job_id}/results", handlers.job_results),
+    _route("runtime", "POST", "/jobs/{job_id}/cancel", handlers.cancel_job),
+    _route("runtime", "DELETE", "/jobs/{job_id}", handlers.delete_job),
+    _route("runtime", "PUT", "/jobs/{job_id}/tags", handlers.update_tags),
+    _route("runtime", "GET", "/jobs/{job_id}/metrics", handlers.job_metrics),
+    _route("runtime", "GET", "/jobs/{job_id}/logs", handlers.job_logs),
     _route("runtime", "GET", "/instances/usage", handlers.instance_usage),
 )
 
@@ -87,6 +95,9 @@ class App:
         path = request.path
         if service == "runtime" and path.startswith(RUNTIME_PREFIX):
             path = path[len(RUNTIME_PREFIX) :]
+        fault = self.context.platform.faults.take_request_fault(request.method, path)
+        if fault is not None:
+            return self._injected(fault, f"{request.method} {path}")
         for route in ROUTES:
             if route.service != service or route.method != request.method:
                 continue
@@ -98,6 +109,18 @@ class App:
             self.unimplemented.append(name)
         message = f"pytest-qsession does not implement {name}"
         return json_reply({"errors": [{"code": 501, "message": message}]}, status=501)
+
+    def _injected(self, fault: RequestFault, name: str) -> Reply:
+        """Answer as the fault says: an HTTP error, or a connection dropped mid-request."""
+        platform = self.context.platform
+        if fault.status == DROP:
+            platform.note(f"fault fired: {name} connection dropped")
+            raise ProtocolError("Connection aborted.", ConnectionResetError(104, "Connection reset by peer"))
+        platform.note(f"fault fired: {name} answered {fault.status}")
+        reply = json_reply({"errors": [{"code": fault.status, "message": fault.message}]}, fault.status)
+        if fault.retry_after is not None:
+            reply.headers["Retry-After"] = f"{fault.retry_after:g}"
+        return reply
 
     def _call(self, route: Route, request: Request, path_params: dict[str, str]) -> Reply:
         try:

@@ -16,6 +16,8 @@ class Plan:
     batch_interactive_ttl: float
     batch_max_ttl: int
     max_pending_jobs: int | None
+    #: QPU seconds the instance may use per rolling 28 days (None: the instance's allocation).
+    qpu_seconds_limit: int | None = None
     open_session_timeout: int = 30 * 60
     job_max_execution_time: int = 3 * 60 * 60
 
@@ -40,6 +42,7 @@ PLANS: dict[str, Plan] = {
             batch_interactive_ttl=1,
             batch_max_ttl=10 * 60,
             max_pending_jobs=3,
+            qpu_seconds_limit=10 * 60,
         ),
     )
 }

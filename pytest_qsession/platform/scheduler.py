@@ -26,11 +26,17 @@ VALIDATION_ERROR_CODE = 1002
 
 @dataclass
 class Settings:
-    """Scheduling knobs a test may set."""
+    """Scheduling knobs a test may set.
+
+    A backend runs up to `batch_lanes` jobs at once. An active session owns the whole backend and
+    runs `session_lanes` of its own jobs at a time; a batch shares the backend and runs up to
+    `batch_lanes` of its jobs in parallel; a job-mode job runs alone.
+    """
 
     plan: Plan
     queue_wait: float = 0.0
-    lanes: int = 1
+    session_lanes: int = 1
+    batch_lanes: int = 5
 
 
 class Scheduler:
@@ -152,28 +158,57 @@ class Scheduler:
             cap = min(cap, job.max_execution_time)
         return min(job.duration or 0.0, cap)
 
+    def cancel_job(self, job: Job) -> None:
+        """Cancel a queued or running job now; a running one frees its lane at once."""
+        self._end_job(job, J.CANCELLED)
+
     def _start_ready_jobs(self) -> None:
         for backend in self.backends.values():
+            if not backend.operational:
+                continue  # jobs wait in its queue until it is back
             while (job := self._next_to_start(backend.name)) is not None:
                 self._start(job)
 
     def _next_to_start(self, backend_name: str) -> Job | None:
-        queued = [j for j in self._pending if j.backend_name == backend_name]
-        if sum(j.state == J.RUNNING for j in queued) >= self.settings.lanes:
-            return None
-        queued = [j for j in queued if j.state == J.QUEUED]
+        on_backend = [j for j in self._pending if j.backend_name == backend_name]
+        running = [j for j in on_backend if j.state == J.RUNNING]
+        queued = [j for j in on_backend if j.state == J.QUEUED]
         holder = self._active_session_on(backend_name)
         if holder is not None:
             # The active session owns the QPU: only its own jobs start, without queueing.
+            if len(running) >= self.settings.session_lanes:
+                return None
             return next((j for j in queued if j.session_id == holder.session_id), None)
-        return next((j for j in queued if self._ready_at[j.job_id] <= self.now), None)
+        if len(running) >= self.settings.batch_lanes:
+            return None
+        for job in queued:
+            if self._ready_at[job.job_id] > self.now:
+                continue
+            workload = self._workload(job)
+            if workload == "dedicated":
+                # A session's first job needs the whole QPU; nothing behind it overtakes.
+                return None if running else job
+            if workload == "job" and any(self._workload(r) == "job" for r in running):
+                continue
+            if workload == "batch":
+                mates = sum(r.session_id == job.session_id for r in running)
+                if mates >= self.settings.batch_lanes:
+                    continue
+            return job
+        return None
+
+    def _workload(self, job: Job) -> str:
+        """'dedicated' (session), 'batch', or 'job' (job mode)."""
+        if job.session_id is None:
+            return "job"
+        return self.sessions[job.session_id].mode
 
     def _active_session_on(self, backend_name: str) -> Session | None:
         return next(
             (
                 s
                 for s in self.sessions.values()
-                if s.state == S.ACTIVE and s.backend_name == backend_name
+                if s.state == S.ACTIVE and s.mode == "dedicated" and s.backend_name == backend_name
             ),
             None,
         )
@@ -192,7 +227,7 @@ class Scheduler:
             job.duration = self._run(job)
         except JobRejected as rejected:
             job.duration = 0.0
-            self._end_job(job, J.FAILED, str(rejected), VALIDATION_ERROR_CODE)
+            self._end_job(job, J.FAILED, rejected.reason, rejected.code)
 
     def _finish(self, job: Job) -> None:
         if (job.duration or 0.0) > self._run_limit(job):
@@ -230,7 +265,11 @@ class Scheduler:
 
 
 class JobRejected(Exception):
-    """Raised by the `run` callback when a job's input cannot run; the job fails at start."""
+    """Raised by the `run` callback when a job cannot run; the job fails at start."""
+
+    def __init__(self, reason: str, code: int = VALIDATION_ERROR_CODE) -> None:
+        super().__init__(reason)
+        self.reason, self.code = reason, code
 
 
 def _seconds(value: float) -> timedelta:

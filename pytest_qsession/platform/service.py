@@ -12,6 +12,7 @@ from ..options import Options
 from . import catalog, execution
 from . import sessions as S
 from .errors import SESSION_CLOSED, ApiError, bad_request, not_found
+from .faults import Faults, JobFault
 from .ids import IdFactory
 from .jobs import Job
 from .plans import PLANS
@@ -19,7 +20,10 @@ from .scheduler import JobRejected, Scheduler, Settings
 from .sessions import Session
 
 MODES = ("dedicated", "batch")
-PROGRAMS = ("sampler", "estimator")
+#: Legacy code for "too many pending jobs" (chosen; the documents give no current one).
+PENDING_LIMIT_CODE = 3458
+MAX_SAMPLER_EXECUTIONS = 10_000_000
+PROGRAMS = ("sampler", "estimator", "executor")
 
 
 @dataclass(frozen=True)
@@ -60,11 +64,17 @@ class Platform:
         self.events: list[Event] = []
         self._now = now
         self._ids = IdFactory(options.seed)
+        self.faults = Faults()
         self.backends = {
             name: catalog.load_backend(name, queue) for name, queue in options.backends.items()
         }
         self.scheduler = Scheduler(
-            Settings(plan=self.plan, queue_wait=options.queue_wait),
+            Settings(
+                plan=self.plan,
+                queue_wait=options.queue_wait,
+                session_lanes=options.session_lanes,
+                batch_lanes=options.batch_lanes,
+            ),
             self.backends,
             start=options.start,
             run=self._execute,
@@ -171,6 +181,14 @@ class Platform:
         with self.lock:
             now = self.sync()
             self.backend(backend)
+            limit = self.plan.max_pending_jobs
+            if limit is not None and sum(j.pending for j in self.scheduler.jobs) >= limit:
+                raise ApiError(
+                    429,
+                    f"You have reached the limit of {limit} pending jobs. Please wait for a job "
+                    "to complete or cancel one before submitting anything new.",
+                    PENDING_LIMIT_CODE,
+                )
             if program_id not in PROGRAMS:
                 raise not_found("Program", program_id)
             if session_id is not None:
@@ -207,6 +225,43 @@ class Platform:
                     return job
             raise not_found("Job", job_id)
 
+    def cancel_job(self, job_id: str) -> None:
+        with self.lock:
+            job = self.job(job_id)
+            if not job.pending:
+                raise ApiError(409, f"Job {job_id} cannot be cancelled: it has already ended.")
+            self.scheduler.cancel_job(job)
+
+    def delete_job(self, job_id: str) -> None:
+        with self.lock:
+            job = self.job(job_id)
+            if job.pending:
+                raise ApiError(409, f"Job {job_id} cannot be deleted while it is pending.")
+            self.scheduler.jobs.remove(job)
+            self._record(self.sync(), f"job {job_id} deleted")
+
+    def update_tags(self, job_id: str, tags: list[str]) -> None:
+        with self.lock:
+            self.job(job_id).tags = list(tags)
+
+    def set_operational(self, name: str, operational: bool) -> None:
+        """Take a backend offline (its jobs wait in the queue) or bring it back."""
+        with self.lock:
+            now = self.sync()
+            self.backend(name).operational = operational
+            self._record(now, f"backend {name} {'online' if operational else 'offline'}")
+            self.sync()
+
+    def arm_job_fault(self, fault: JobFault) -> None:
+        with self.lock:
+            self.faults.jobs.append(fault)
+            self.note(f"fault armed: {fault.remaining} job(s) will fail ({fault.code}: {fault.reason})")
+
+    def note(self, text: str) -> None:
+        """Add a line to the history at the current virtual instant."""
+        with self.lock:
+            self._record(self.sync(), text)
+
     def jobs(self, query: JobQuery) -> tuple[list[Job], int]:
         """The page of jobs matching `query` and the total count of matches."""
         with self.lock:
@@ -222,6 +277,17 @@ class Platform:
 
     def _execute(self, job: Job) -> float:
         """Run a starting job on Aer; return the QPU seconds it will take."""
+        fault = self.faults.take_job_fault(job)
+        if fault is not None:
+            self._record(job.started, f"fault fired: job {job.job_id} fails ({fault.code})")
+            raise JobRejected(fault.reason, fault.code)
+        if job.program_id == "sampler":
+            executions = execution.execution_count(job.program_id, job.params)
+            if executions > MAX_SAMPLER_EXECUTIONS:
+                raise JobRejected(
+                    f"The job asks for {executions:,} executions (circuits x shots); "
+                    f"the limit is {MAX_SAMPLER_EXECUTIONS:,}."
+                )
         duration = self.options.job_duration
         seconds = float(duration(job) if callable(duration) else duration)
         started = job.started

@@ -1,0 +1,68 @@
+"""Faults a test injects on purpose: jobs that fail, requests that error or drop.
+
+Plain data and matching only; the scheduler and the REST face consult it. Each fault is consumed
+as it fires, so "the next N requests" means exactly N.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+DROP = "drop"
+
+
+@dataclass
+class JobFault:
+    reason: str
+    code: int
+    where: Callable[[Any], bool]
+    remaining: int
+
+
+@dataclass
+class RequestFault:
+    """`route` is "METHOD /path" with `*` wildcards, path relative to the runtime API root."""
+
+    route: str
+    status: int | str  # an HTTP status, or DROP for a dropped connection
+    remaining: int
+    message: str
+    retry_after: float | None = None
+
+    def matches(self, method: str, path: str) -> bool:
+        want_method, _, want_path = self.route.partition(" ")
+        if not want_path:  # only a path was given: any method
+            want_method, want_path = "*", want_method
+        return fnmatch.fnmatchcase(method, want_method.upper()) and fnmatch.fnmatchcase(
+            path, want_path
+        )
+
+
+class Faults:
+    """The faults still armed on one platform."""
+
+    def __init__(self) -> None:
+        self.jobs: list[JobFault] = []
+        self.requests: list[RequestFault] = []
+
+    def take_job_fault(self, job: Any) -> JobFault | None:
+        for fault in self.jobs:
+            if fault.where(job):
+                return _consume(self.jobs, fault)
+        return None
+
+    def take_request_fault(self, method: str, path: str) -> RequestFault | None:
+        for fault in self.requests:
+            if fault.matches(method, path):
+                return _consume(self.requests, fault)
+        return None
+
+
+def _consume(armed: list, fault: Any) -> Any:
+    fault.remaining -= 1
+    if fault.remaining <= 0:
+        armed.remove(fault)
+    return fault
