@@ -1,0 +1,201 @@
+"""The Open plan's limits, backends going down, and faults injected on purpose."""
+
+from __future__ import annotations
+
+import pytest
+from qiskit_ibm_runtime import Batch, SamplerV2, Session
+from qiskit_ibm_runtime.api.exceptions import RequestsApiError
+from qiskit_ibm_runtime.exceptions import (
+    IBMNotAuthorizedError,
+    IBMRuntimeError,
+    RuntimeJobFailureError,
+)
+
+from conftest import bell
+
+
+@pytest.fixture
+def service(fake_runtime):
+    return fake_runtime.service()
+
+
+@pytest.fixture
+def backend(service):
+    return service.backend("ibm_sherbrooke")
+
+
+@pytest.fixture
+def run(isa, backend):
+    return lambda mode: SamplerV2(mode=mode).run([isa(bell(), backend)])
+
+
+# -- plans ------------------------------------------------------------------------------------
+
+
+@pytest.mark.fake_runtime(plan="open")
+def test_open_plan_refuses_sessions_with_the_real_message(fake_runtime, backend):
+    with pytest.raises(RequestsApiError, match="not authorized to run a session when using the open plan"):
+        Session(backend=backend)
+    assert fake_runtime.sessions == []
+
+
+@pytest.mark.fake_runtime(plan="open")
+def test_open_plan_accepts_three_pending_jobs_and_refuses_the_fourth(fake_runtime, backend, run):
+    accepted = [run(backend) for _ in range(3)]
+
+    with pytest.raises(IBMRuntimeError, match="reached the limit of 3 pending jobs"):
+        run(backend)
+
+    assert len(fake_runtime.jobs) == 3
+    accepted[0].result()
+    assert run(backend).status() in ("QUEUED", "RUNNING")  # a slot was freed
+
+
+@pytest.mark.fake_runtime(plan="open")
+def test_open_plan_caps_batch_max_time_at_ten_minutes(fake_runtime, backend):
+    batch = Batch(backend=backend, max_time="1h")
+
+    assert batch.details()["max_time"] == 600
+
+
+@pytest.mark.fake_runtime(plan="open", job_duration=300)
+def test_open_plan_reports_its_ten_minute_allowance(fake_runtime, service, backend, run):
+    run(backend).result()
+    run(backend).result()
+
+    usage = service.usage()
+    assert (usage["usage_limit_seconds"], usage["usage_consumed_seconds"]) == (600, 600)
+    assert usage["usage_limit_reached"] is True
+    assert usage["usage_remaining_seconds"] == 0
+
+
+# -- backends ---------------------------------------------------------------------------------
+
+
+def test_least_busy_follows_queue_lengths_and_skips_a_backend_that_is_down(fake_runtime, service):
+    assert service.least_busy().name == "ibm_fez"
+
+    fake_runtime.take_offline("ibm_fez")
+    assert service.backend("ibm_fez").status().operational is False
+    assert service.least_busy().name == "ibm_sherbrooke"
+
+    fake_runtime.set_queue_length("ibm_kingston", 0)
+    # like the real client, a service reads the queue lengths once, when it is created
+    assert service.least_busy().name == "ibm_sherbrooke"
+    assert fake_runtime.service().least_busy().name == "ibm_kingston"
+
+
+def test_backends_filters(fake_runtime, service):
+    fake_runtime.take_offline("ibm_torino")
+
+    assert [b.name for b in service.backends(min_num_qubits=150)] == [
+        "ibm_fez",
+        "ibm_kingston",
+        "ibm_marrakesh",
+    ]
+    assert "ibm_torino" not in [b.name for b in service.backends(operational=True)]
+    assert [b.name for b in service.backends(name="ibmq_manila")] == ["ibmq_manila"]
+    assert service.backends(simulator=True) == []
+
+
+def test_jobs_wait_while_their_backend_is_offline(fake_runtime, backend, run):
+    fake_runtime.take_offline("ibm_sherbrooke")
+    job = run(backend)
+    fake_runtime.clock.tick(3600)
+    assert job.status() == "QUEUED"
+
+    fake_runtime.bring_online("ibm_sherbrooke")
+
+    assert job.status() == "RUNNING"
+    assert "backend ibm_sherbrooke offline" in fake_runtime.timeline()
+
+
+# -- faults -----------------------------------------------------------------------------------
+
+
+def test_fail_next_job_fails_exactly_the_next_one(fake_runtime, backend, run):
+    fake_runtime.fail_next_job("Calibration drifted.", code=1010)
+
+    failed, fine = run(backend), run(backend)
+
+    with pytest.raises(RuntimeJobFailureError, match="Error code 1010; Calibration drifted"):
+        failed.result()
+    assert fine.result()
+    assert "fault fired: job" in fake_runtime.timeline()
+
+
+def test_fail_next_job_with_a_predicate(fake_runtime, isa, backend, run):
+    session = Session(backend=backend)
+    fake_runtime.fail_next_job(where=lambda job: job.session_id is None)
+
+    in_session, alone = run(session), run(backend)
+    in_session.result()
+
+    with pytest.raises(RuntimeJobFailureError):
+        alone.result()
+    fake_runtime.assert_job_states({in_session: "DONE", alone: "ERROR"})
+
+
+def test_a_503_twice_then_success_goes_through_the_clients_retries(fake_runtime, backend, run):
+    fake_runtime.fail_requests("POST /jobs", 503, times=2)
+
+    job = run(backend)
+
+    assert job.result()
+    assert len(fake_runtime.jobs) == 1  # the retried POST created one job
+    assert fake_runtime.timeline().count("fault fired: POST /jobs answered 503") == 2
+
+
+def test_503_more_times_than_the_client_retries_fails_the_submission(fake_runtime, backend, run):
+    fake_runtime.fail_requests("POST /jobs", 503, times=6)
+
+    with pytest.raises(IBMRuntimeError, match="Failed to run program"):
+        run(backend)
+    assert fake_runtime.jobs == []
+
+
+def test_429_without_retry_after_is_not_retried(fake_runtime, backend, run):
+    fake_runtime.fail_requests("POST /jobs", 429, message="Too many requests")
+
+    with pytest.raises(IBMRuntimeError, match="Too many requests"):
+        run(backend)
+    assert run(backend).result()  # the fault was consumed once
+
+
+def test_429_with_retry_after_is_retried_after_that_long_in_virtual_time(fake_runtime, backend, run):
+    job = run(backend)
+    fake_runtime.fail_requests("GET /jobs/*", 429, retry_after=30)
+    before = fake_runtime.clock.now()
+
+    assert job.status() == "DONE"  # 2 s job, seen after the 30 s wait
+
+    assert (fake_runtime.clock.now() - before).total_seconds() == 30
+
+
+def test_429_on_post_is_never_retried_by_the_client(fake_runtime, backend, run):
+    fake_runtime.fail_requests("POST /jobs", 429, retry_after=30)
+
+    with pytest.raises(IBMRuntimeError, match="429"):
+        run(backend)
+
+
+def test_401_is_the_clients_not_authorized_error(fake_runtime, backend, run):
+    job = run(backend)
+    fake_runtime.fail_requests("GET /jobs/*", 401, message="Invalid token")
+
+    with pytest.raises(IBMNotAuthorizedError, match="Invalid token"):
+        job.status()
+
+
+def test_dropped_connections_are_retried(fake_runtime, backend, run):
+    job = run(backend)
+    fake_runtime.drop_connections("GET /jobs/*", times=2)
+
+    assert job.result()
+    assert fake_runtime.timeline().count("connection dropped") == 2
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [({"status": 200}, "HTTP error status"), ({"status": 500, "times": 0}, "times must be")])
+def test_fault_arguments_are_checked(fake_runtime, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        fake_runtime.fail_requests("POST /jobs", **kwargs)
