@@ -32,23 +32,50 @@ class NeverFinishes(RuntimeError):
 
 
 class Clock:
-    """Virtual wall-clock time for one fake platform (`fake_runtime.clock`)."""
+    """Virtual wall-clock time for one fake platform (`fake_runtime.clock`).
+
+    There is one notion of "now": whatever time-travel tool is active. If the test already froze
+    time (freezegun's `freeze_time` or pytest-freezer's `freezer`, or time-machine), the clock
+    follows it and `tick()` moves it; otherwise the clock freezes time itself with freezegun, or
+    with time-machine when `use_time_machine` is set (time-machine refuses to start under
+    freezegun, so a test using the `time_machine` fixture gets a time-machine clock).
+    """
 
     def __init__(self, start: datetime) -> None:
         self._start = start
-        self._freezer: Any = None
-        self.frozen: Any = None  # freezegun's own handle, with tick() and move_to()
+        self._owned: Any = None  # the freezer or traveller we started, if we started one
         self.lock = threading.RLock()
 
-    def start(self) -> None:
-        # pytest's own timing (durations, junit times) keeps real time.
-        self._freezer = freeze_time(self._start, ignore=["_pytest.timing"])
-        self.frozen = self._freezer.start()
+    def start(self, *, use_time_machine: bool = False) -> None:
+        if _active_source() is not None:
+            return
+        if use_time_machine:
+            import time_machine
+
+            self._owned = time_machine.travel(self._start, tick=False)
+        else:
+            # pytest's own timing (durations, junit times) keeps real time.
+            self._owned = freeze_time(self._start, ignore=["_pytest.timing"])
+        self._owned.start()
 
     def stop(self) -> None:
-        if self._freezer is not None:
-            self._freezer.stop()
-            self._freezer = self.frozen = None
+        if self._owned is not None:
+            self._owned.stop()
+            self._owned = None
+
+    @property
+    def source(self) -> str:
+        """Which tool is moving time now, and whether the fixture started it."""
+        active = _active_source()
+        if active is None:
+            return "real time (no time-travel tool active)"
+        owner = "started by pytest-qsession" if self._owned is not None else "the test's own"
+        return f"{active.name} ({owner})"
+
+    @property
+    def frozen(self) -> Any:
+        """The active tool's own handle: freezegun's factory or time-machine's traveller."""
+        return _require_source().handle
 
     def now(self) -> datetime:
         """The current virtual instant, as an aware UTC datetime."""
@@ -60,7 +87,7 @@ class Clock:
         if step < timedelta(0):
             raise ValueError(f"tick() cannot move time backwards (got {delta!r})")
         with self.lock:
-            self.frozen.tick(step)
+            _require_source().tick(step)
             return self.now()
 
     def move_to(self, target: datetime | str) -> datetime:
@@ -70,10 +97,38 @@ class Clock:
         if target.tzinfo is None:
             target = target.replace(tzinfo=timezone.utc)
         with self.lock:
-            if target < self.now():
-                raise ValueError(f"move_to() cannot move time backwards (now {self.now()}, got {target})")
-            self.frozen.move_to(target)
+            now = self.now()
+            if target < now:
+                raise ValueError(f"move_to() cannot move time backwards (now {now}, got {target})")
+            _require_source().tick(target - now)
             return self.now()
+
+
+class _Source:
+    """The top of one time-travel tool's stack: what `now` reads and `tick` moves."""
+
+    def __init__(self, name: str, handle: Any, shift: Callable[[timedelta], None]) -> None:
+        self.name, self.handle, self.tick = name, handle, shift
+
+
+def _active_source() -> _Source | None:
+    from freezegun import api as freezegun_api
+
+    if freezegun_api.freeze_factories:
+        factory = freezegun_api.freeze_factories[-1]
+        return _Source("freezegun", factory, factory.tick)
+    time_machine = sys.modules.get("time_machine")
+    if time_machine is not None and time_machine.traveller_stack:
+        traveller = time_machine.traveller_stack[-1]
+        return _Source("time-machine", traveller, traveller.shift)
+    return None
+
+
+def _require_source() -> _Source:
+    source = _active_source()
+    if source is None:
+        raise RuntimeError("no virtual clock is active: the fake platform is not started")
+    return source
 
 
 class VirtualSleep:

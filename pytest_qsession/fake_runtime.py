@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import datetime
+from pathlib import Path
 from collections.abc import Callable, Iterable, Mapping
 from types import FrameType
 from typing import Any
@@ -27,7 +29,7 @@ from .platform.faults import DROP, JobFault, RequestFault
 from .platform.jobs import Job
 from .platform.service import Platform
 from .platform.sessions import Session
-from .timeline import render_timeline
+from .timeline import Row, build_rows, render_chart, render_log, render_svg
 
 _POLL_LOOP = RuntimeJobV2.wait_for_final_state.__code__
 
@@ -38,20 +40,34 @@ _ACCOUNT_ENV = ("QISKIT_IBM_TOKEN", "QISKIT_IBM_INSTANCE", "QISKIT_IBM_CHANNEL",
 class FakeRuntime:
     """A fake IBM Quantum Platform: sessions, jobs, backends and a clock the test controls."""
 
-    def __init__(self, options: Options | None = None) -> None:
+    def __init__(
+        self,
+        options: Options | None = None,
+        *,
+        duration_model: Callable[[Job], float | None] | None = None,
+        on_change: Callable[[object, str | None, str], None] | None = None,
+    ) -> None:
+        """`duration_model(job)` may override `job_duration`; `on_change(record, old, new)`
+        hears every job and session state change."""
         self.options = options or Options()
         self.clock = Clock(self.options.start)
-        self.platform = Platform(self.options, now=self.clock.now)
+        self.platform = Platform(
+            self.options, now=self.clock.now, duration_model=duration_model, notify=on_change
+        )
         self.account = Account(plan=self.platform.plan)
         self._app = App(Context(self.platform, self.account))
         self._interceptor = Interceptor(self._app)
         self._patches: pytest.MonkeyPatch | None = None
+        self.time_source = "not started"
         self._home: tempfile.TemporaryDirectory[str] | None = None
 
     # -- activation ---------------------------------------------------------------------------
 
-    def start(self) -> FakeRuntime:
-        """Freeze time, answer IBM hosts in process, and point the client's account here."""
+    def start(self, *, use_time_machine: bool = False) -> FakeRuntime:
+        """Freeze time, answer IBM hosts in process, and point the client's account here.
+
+        If a time-travel tool is already active, its clock is followed instead of freezing.
+        """
         patches = self._patches = pytest.MonkeyPatch()
         self._home = tempfile.TemporaryDirectory(prefix="qsession-")
         try:
@@ -66,7 +82,9 @@ class FakeRuntime:
             patches.setenv("USAGE_DATA_OPT_OUT", "True")
             accounts_file = os.path.join(self._home.name, "qiskit-ibm.json")
             patches.setattr(accounts, "_DEFAULT_ACCOUNT_CONFIG_JSON_FILE", accounts_file)
-            self.clock.start()
+            self.clock.start(use_time_machine=use_time_machine)
+            self.time_source = self.clock.source
+            self.platform.begin(self.clock.now())
             sleep = VirtualSleep(self.clock, self.platform.next_event_time, _client_poll_loop)
             patches.setattr("time.sleep", sleep)
             self._interceptor.install()
@@ -76,8 +94,10 @@ class FakeRuntime:
         return self
 
     def stop(self) -> None:
-        """Undo everything `start` did, in reverse."""
+        """Undo everything `start` did, in reverse. Records stay readable at the last instant."""
         self._interceptor.uninstall()
+        if self._patches is not None:
+            self.platform.stop_clock()
         self.clock.stop()
         if self._patches is not None:
             self._patches.undo()
@@ -197,7 +217,25 @@ class FakeRuntime:
         """A readable, chronological account of what happened, in virtual time."""
         with self.platform.lock:
             self.platform.sync()
-            return render_timeline(self.platform.events, self.options.start)
+            return render_log(self.platform.events, self.platform.origin)
+
+    def timeline_chart(self, width: int = 64) -> str:
+        """The timeline drawn as a text chart: a row per session and job on the time axis."""
+        rows, now = self._rows()
+        return render_chart(rows, self.platform.origin, now, width)
+
+    def timeline_svg(self, path: str | os.PathLike[str]) -> Path:
+        """Write the timeline chart as an SVG picture to `path`; return the path."""
+        rows, now = self._rows()
+        target = Path(path)
+        target.write_text(render_svg(rows, self.platform.origin, now), encoding="utf-8")
+        return target
+
+    def _rows(self) -> tuple[list[Row], datetime]:
+        with self.platform.lock:
+            now = self.platform.sync()
+            scheduler = self.platform.scheduler
+            return build_rows(list(scheduler.sessions.values()), scheduler.jobs, now), now
 
     def assert_job_states(self, expected: Mapping[Any, str] | Iterable[tuple[Any, str]]) -> None:
         """Fail with expected vs actual and the timeline unless every job has its status."""

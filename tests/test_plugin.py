@@ -130,3 +130,157 @@ def test_requests_to_other_hosts_are_left_alone(pytester):
         """
     )
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_failing_test_reports_its_timeline_chart(pytester):
+    pytester.makepyfile(
+        """
+        from qiskit_ibm_runtime import Session
+
+        def test_fails(fake_runtime):
+            session = Session(backend=fake_runtime.service().backend("ibm_fez"))
+            fake_runtime.clock.tick(10)
+            assert session.status() == "Closed"
+        """
+    )
+    result = pytester.runpytest()
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*fake_runtime timeline (time: freezegun (started by pytest-qsession))*",
+            "virtual time*+0:00:00.000*+0:00:10.000",
+            "dedicated * open*oooooo*",
+            "*o open  # active  ~ ittl*",
+            "+0:00:00.000  2026-01-05 09:00:00.000Z  session * created (dedicated on ibm_fez)",
+        ]
+    )
+
+
+def test_a_passing_test_has_no_timeline_section(pytester):
+    pytester.makepyfile("def test_ok(fake_runtime): pass")
+
+    result = pytester.runpytest("-rA")
+
+    result.assert_outcomes(passed=1)
+    result.stdout.no_fnmatch_line("*fake_runtime timeline*")
+
+
+def test_fake_runtime_flag_activates_the_fake_for_a_suite_written_for_the_real_service(pytester):
+    pytester.makepyfile(
+        """
+        from qiskit_ibm_runtime import QiskitRuntimeService, Session
+
+        def test_written_against_the_real_service():
+            service = QiskitRuntimeService()
+            with Session(backend=service.backend("ibm_torino")) as session:
+                assert session.status() == "Pending"
+        """
+    )
+    pytester.runpytest("--fake-runtime").assert_outcomes(passed=1)
+
+
+def test_ini_options_set_defaults_that_the_marker_overrides(pytester):
+    pytester.makeini(
+        """
+        [pytest]
+        fake_runtime = true
+        fake_runtime_options =
+            plan=open
+            job_duration=30
+        """
+    )
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_defaults(fake_runtime):
+            assert (fake_runtime.options.plan, fake_runtime.options.job_duration) == ("open", 30)
+
+        @pytest.mark.fake_runtime(job_duration=5)
+        def test_marker_wins(fake_runtime):
+            assert (fake_runtime.options.plan, fake_runtime.options.job_duration) == ("open", 5)
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("plan=gold", "fake_runtime options: plan must be one of"),
+        ("colour=blue", "fake_runtime options: unknown option(s) 'colour'"),
+        ("nonsense", "fake_runtime options: expected NAME=VALUE, got 'nonsense'"),
+    ],
+)
+def test_a_bad_command_line_option_is_a_usage_error(pytester, option, message):
+    pytester.makepyfile("def test_ok(): pass")
+
+    result = pytester.runpytest("--fake-runtime-option", option)
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*{message}*"])
+
+
+def test_hooks_configure_the_platform_model_durations_and_observe_changes(pytester):
+    pytester.makeconftest(
+        """
+        seen = []
+
+        def pytest_qsession_configure(fake_runtime):
+            fake_runtime.set_queue_length("ibm_fez", 99)
+
+        def pytest_qsession_job_duration(job):
+            return 42.0
+
+        def pytest_qsession_job_changed(job, old, new):
+            seen.append(("job", old, new))
+
+        def pytest_qsession_session_changed(session, old, new):
+            seen.append(("session", old, new))
+        """
+    )
+    pytester.makepyfile(
+        """
+        from qiskit import QuantumCircuit
+        from qiskit.transpiler import generate_preset_pass_manager
+        from qiskit_ibm_runtime import SamplerV2, Session
+
+        from conftest import seen
+
+        def test_hooks(fake_runtime):
+            service = fake_runtime.service()
+            assert service.least_busy().name == "ibm_sherbrooke"  # fez got a queue of 99
+            backend = service.backend("ibm_sherbrooke")
+            circuit = QuantumCircuit(1)
+            circuit.measure_all()
+            isa = generate_preset_pass_manager(optimization_level=0, backend=backend).run(circuit)
+            with Session(backend=backend) as session:
+                job = SamplerV2().run([isa])
+            job.result()
+            record = fake_runtime.job(job)
+            assert (record.finished - record.started).total_seconds() == 42.0
+            assert seen == [
+                ("session", None, "open"),
+                ("job", None, "Queued"),
+                ("job", "Queued", "Running"),
+                ("session", "open", "active"),
+                ("job", "Running", "Completed"),
+                ("session", "active", "closed"),
+            ]
+        """
+    )
+    pytester.runpytest("-W", "ignore::DeprecationWarning").assert_outcomes(passed=1)
+
+
+def test_timeline_svg_writes_a_picture(fake_runtime, tmp_path):
+    from qiskit_ibm_runtime import Session
+
+    Session(backend=fake_runtime.service().backend("ibm_fez"))
+    fake_runtime.clock.tick(5)
+
+    path = fake_runtime.timeline_svg(tmp_path / "timeline.svg")
+
+    svg = path.read_text()
+    assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
+    assert "dedicated " in svg and 'fill="#c6dbef"' in svg  # the session row, open

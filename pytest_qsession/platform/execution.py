@@ -38,6 +38,8 @@ from qiskit_aer import AerSimulator
 from qiskit_ibm_runtime import RuntimeDecoder, RuntimeEncoder
 from qiskit_ibm_runtime.execution_span import DoubleSliceSpan, ExecutionSpans
 
+from . import executor_program
+
 DEFAULT_SHOTS = 4096
 DEFAULT_PRECISION = 1 / 64  # 0.015625 = 1/sqrt(4096), the service's documented default
 DEFAULT_RESILIENCE_LEVEL = 1
@@ -70,8 +72,12 @@ def execute(
     """Run a `sampler` or `estimator` job's params on Aer; return the /results body text.
 
     ``started``/``finished`` bound the sampler's execution spans (virtual time); both default to
-    now.
+    now.  Program `executor` is answered by `executor_program`.
     """
+    if program_id == "executor":
+        return executor_program.run(
+            params, num_qubits=num_qubits, seed=seed, started=started, finished=finished
+        )
     pubs, options = _pubs(program_id, params)
     for index, pub in enumerate(pubs):
         if pub.circuit.num_qubits > num_qubits:
@@ -104,6 +110,8 @@ def execute(
 
 def execution_count(program_id: str, params: dict) -> int:
     """Circuit executions times shots the job asks for (estimator: parameter sets x shots)."""
+    if program_id == "executor":
+        return executor_program.execution_count(params)
     pubs, _ = _pubs(program_id, params)
     if program_id == "sampler":
         return sum(math.prod(pub.shape) * pub.shots for pub in pubs)

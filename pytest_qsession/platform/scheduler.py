@@ -49,8 +49,10 @@ class Scheduler:
         start: datetime,
         run: Callable[[Job], float],
         record: Callable[[datetime, str], None],
+        notify: Callable[[object, str | None, str], None] = lambda subject, old, new: None,
     ) -> None:
-        """`run(job)` executes a starting job and returns its QPU seconds; `record` logs events."""
+        """`run(job)` executes a starting job and returns its QPU seconds; `record` logs events;
+        `notify(job_or_session, old, new)` hears every state change."""
         self.settings = settings
         self.backends = backends
         self.now = start
@@ -58,6 +60,7 @@ class Scheduler:
         self.sessions: dict[str, Session] = {}
         self._run = run
         self._record = record
+        self._notify = notify
         self._pending: list[Job] = []
         self._ready_at: dict[str, datetime] = {}
         self._session_jobs: dict[str, list[Job]] = {}
@@ -106,7 +109,7 @@ class Scheduler:
                 self._end_session(session, "max_time", "the session reached its maximum time")
             elif session.state == S.ACTIVE and not self._pending_of(session):
                 if session.last_job_completed + _seconds(session.interactive_timeout) <= now:
-                    session.enter(S.INACTIVE, now)
+                    self._move(session, S.INACTIVE)
                     self._record(now, f"session {session.session_id} inactive (interactive timeout)")
             elif session.state == S.OPEN and not self._session_jobs[session.session_id]:
                 if session.created + _seconds(self.settings.plan.open_session_timeout) <= now:
@@ -117,6 +120,7 @@ class Scheduler:
     def add_session(self, session: Session) -> None:
         self.sessions[session.session_id] = session
         self._session_jobs[session.session_id] = []
+        self._notify(session, None, session.state)
 
     def submit(self, job: Job) -> None:
         """Queue a job at `self.now`; it starts at once if it may."""
@@ -128,6 +132,7 @@ class Scheduler:
         if session is not None:
             self._session_jobs[session.session_id].append(job)
         self._record(job.created, f"job {job.job_id} queued")
+        self._notify(job, None, job.state)
         self._start_ready_jobs()
 
     def close_session(self, session: Session) -> None:
@@ -217,10 +222,11 @@ class Scheduler:
         now = self.now
         job.state, job.started = J.RUNNING, now
         self._record(now, f"job {job.job_id} running")
+        self._notify(job, J.QUEUED, J.RUNNING)
         session = self.sessions.get(job.session_id) if job.session_id else None
         if session is not None:
             if session.state in (S.OPEN, S.INACTIVE):
-                session.enter(S.ACTIVE, now)
+                self._move(session, S.ACTIVE)
                 self._record(now, f"session {session.session_id} active")
             session.last_job_started = now
         try:
@@ -239,10 +245,11 @@ class Scheduler:
     def _end_job(
         self, job: Job, state: str, reason: str | None = None, code: int | None = None
     ) -> None:
-        now = self.now
+        now, old = self.now, job.state
         job.state, job.finished, job.reason, job.reason_code = state, now, reason, code
         self._pending.remove(job)
         self._record(now, f"job {job.job_id} {J.CLIENT_STATUS[state].lower()}" + _why(reason))
+        self._notify(job, old, state)
         session = self.sessions.get(job.session_id) if job.session_id else None
         if session is None or job.started is None:
             return
@@ -260,8 +267,13 @@ class Scheduler:
 
     def _close(self, session: Session, closed_by: str) -> None:
         session.closed_by = closed_by
-        session.enter(S.CLOSED, self.now)
+        self._move(session, S.CLOSED)
         self._record(self.now, f"session {session.session_id} closed ({closed_by})")
+
+    def _move(self, session: Session, state: str) -> None:
+        old = session.state
+        session.enter(state, self.now)
+        self._notify(session, old, state)
 
 
 class JobRejected(Exception):

@@ -57,14 +57,24 @@ class Platform:
     several threads see one consistent history.
     """
 
-    def __init__(self, options: Options, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        options: Options,
+        now: Callable[[], datetime],
+        *,
+        duration_model: Callable[[Job], float | None] | None = None,
+        notify: Callable[[object, str | None, str], None] | None = None,
+    ) -> None:
+        """`duration_model(job)` may override `job_duration`; `notify` hears state changes."""
         self.options = options
         self.plan = PLANS[options.plan]
         self.lock = threading.RLock()
         self.events: list[Event] = []
         self._now = now
+        self._duration_model = duration_model
         self._ids = IdFactory(options.seed)
         self.faults = Faults()
+        self.origin = options.start
         self.backends = {
             name: catalog.load_backend(name, queue) for name, queue in options.backends.items()
         }
@@ -79,14 +89,28 @@ class Platform:
             start=options.start,
             run=self._execute,
             record=self._record,
+            notify=notify or (lambda subject, old, new: None),
         )
 
     # -- time ---------------------------------------------------------------------------------
 
+    def begin(self, now: datetime) -> None:
+        """Start the platform's history at `now` (the clock may belong to the test)."""
+        with self.lock:
+            self.origin = self.scheduler.now = now
+
     def sync(self) -> datetime:
-        """Advance the state to the clock's now and return it."""
+        """Advance the state to the clock's now and return the platform's now.
+
+        Time never runs backwards for the platform: if the test's clock jumps back (a nested
+        `freeze_time`), an untouched platform restarts there; otherwise it keeps its own now.
+        """
         with self.lock:
             now = self._now()
+            if now < self.scheduler.now:
+                if self.scheduler.jobs or self.scheduler.sessions:
+                    return self.scheduler.now
+                self.begin(now)
             self.scheduler.advance_to(now)
             return now
 
@@ -288,8 +312,7 @@ class Platform:
                     f"The job asks for {executions:,} executions (circuits x shots); "
                     f"the limit is {MAX_SAMPLER_EXECUTIONS:,}."
                 )
-        duration = self.options.job_duration
-        seconds = float(duration(job) if callable(duration) else duration)
+        seconds = self._duration(job)
         started = job.started
         try:
             job.results = execution.execute(
@@ -303,6 +326,19 @@ class Platform:
         except execution.ExecutionError as error:
             raise JobRejected(str(error)) from None
         return seconds
+
+    def _duration(self, job: Job) -> float:
+        modelled = self._duration_model(job) if self._duration_model else None
+        if modelled is not None:
+            return float(modelled)
+        duration = self.options.job_duration
+        return float(duration(job) if callable(duration) else duration)
+
+    def stop_clock(self) -> None:
+        """Hold the platform at its current instant (the test's clock is going away)."""
+        with self.lock:
+            frozen = self.sync()
+            self._now = lambda: frozen
 
     def _record(self, at: datetime, text: str) -> None:
         self.events.append(Event(at, text))
