@@ -52,3 +52,35 @@ def test_job_duration_may_be_a_function_of_the_job(fake_runtime, isa):
 
     record = fake_runtime.job(job)
     assert (record.finished - record.started).total_seconds() == 5.0
+
+
+def test_a_suite_prints_the_same_ids_and_counts_in_any_order_and_process(pytester):
+    pytester.makepyfile(
+        """
+        import pytest
+        from qiskit import QuantumCircuit
+        from qiskit.transpiler import generate_preset_pass_manager
+        from qiskit_ibm_runtime import SamplerV2, Session
+
+        @pytest.mark.parametrize("name", ["a", "b", "c"])
+        def test_it(fake_runtime, name):
+            backend = fake_runtime.service().backend("ibm_fez")
+            circuit = QuantumCircuit(2)
+            circuit.h(0)
+            circuit.cx(0, 1)
+            circuit.measure_all()
+            isa = generate_preset_pass_manager(optimization_level=1, backend=backend).run(circuit)
+            with Session(backend=backend) as session:
+                job = SamplerV2().run([isa])
+            counts = job.result()[0].data.meas.get_counts()
+            print(f"RESULT {name} {session.session_id} {job.job_id()} {job.creation_date} {sorted(counts.items())}")
+        """
+    )
+
+    def results(*args):
+        run = pytester.runpytest_subprocess("-s", "-W", "ignore::DeprecationWarning", *args)
+        run.assert_outcomes(passed=3)
+        return sorted(line for line in run.outlines if line.startswith("RESULT"))
+
+    in_order = results("-p", "no:randomly")
+    assert results("-p", "randomly", "--randomly-seed=2", "-n", "2") == in_order
