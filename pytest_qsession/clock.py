@@ -139,11 +139,14 @@ class VirtualSleep:
         clock: Clock,
         next_event: Callable[[], datetime | None],
         poll_loop: Callable[[FrameType], dict[str, Any] | None],
+        job_status: Callable[[str], str],
     ) -> None:
-        """`poll_loop(frame)` returns the client's polling state if `frame` is its poll loop."""
+        """`poll_loop(frame)` returns the client's polling state if `frame` is its poll loop;
+        `job_status(job_id)` is the status the platform would report now."""
         self._clock = clock
         self._next_event = next_event
         self._poll_loop = poll_loop
+        self._job_status = job_status
 
     def __call__(self, seconds: float) -> None:
         if seconds < 0:
@@ -156,6 +159,8 @@ class VirtualSleep:
             self._clock.tick(step)
 
     def _polls_to_skip(self, interval: timedelta, loop: dict[str, Any]) -> int:
+        if self._job_status(loop["job_id"]) != loop["seen"]:
+            return 1  # the job already changed (another thread moved time): the next poll sees it
         now = self._clock.now()
         due = self._next_event()
         timeout, started = loop["timeout"], loop["start_time"]

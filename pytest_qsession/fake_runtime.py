@@ -85,7 +85,12 @@ class FakeRuntime:
             self.clock.start(use_time_machine=use_time_machine)
             self.time_source = self.clock.source
             self.platform.begin(self.clock.now())
-            sleep = VirtualSleep(self.clock, self.platform.next_event_time, _client_poll_loop)
+            sleep = VirtualSleep(
+                self.clock,
+                self.platform.next_event_time,
+                _client_poll_loop,
+                lambda job_id: self.platform.job(job_id).status,
+            )
             patches.setattr("time.sleep", sleep)
             self._interceptor.install()
         except BaseException:
@@ -281,6 +286,7 @@ def _client_poll_loop(frame: FrameType) -> dict[str, Any] | None:
             "timeout": local["timeout"],
             "start_time": local["start_time"],
             "job_id": local["self"].job_id(),
+            "seen": str(local["status"]),
         }
     except KeyError:
         return None
