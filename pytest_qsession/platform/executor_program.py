@@ -16,7 +16,7 @@ also return their samplex outputs (e.g. ``measurement_flips.<register>``) but no
 Circuits are as wide as the backend and the client-side Estimator measures every qubit, so
 simulating the touched qubits is not enough.  Qubits that no instruction or classical bit links
 are independent on an ideal device, so they are simulated apart: linked groups are packed into
-blocks of a few qubits and all blocks of an item go to Aer in one call.
+blocks of a few qubits, and all blocks of an item go to Aer in one circuit.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from ibm_quantum_schemas.executor.version_2_0 import (
     QuantumProgramResultModel,
 )
 from pydantic import ValidationError
-from qiskit.circuit import QuantumCircuit
+from qiskit.circuit import Parameter, QuantumCircuit
 from qiskit.exceptions import QiskitError
 from qiskit.primitives.containers import BindingsArray
 from qiskit.primitives.containers.sampler_pub import SamplerPub
@@ -52,9 +52,9 @@ from . import execution
 
 SCHEMA_VERSION = "v2.0"
 
-# Independent qubit groups are packed into blocks of at most this many qubits (a group wider
-# than this is a block of its own): few Aer experiments, small probability vectors.
-_BLOCK_QUBITS = 8
+# Independent groups of qubits are simulated in blocks of up to this many qubits: fewer,
+# larger blocks cost less Python, at 2**_BLOCK_QUBITS outcome probabilities per block.
+_BLOCK_QUBITS = 4
 
 Item = CircuitItem | SamplexItem
 
@@ -87,13 +87,11 @@ def run(
         except SamplexError as error:
             raise execution.ExecutionError(f"Item {index}: {error}") from None
         except QiskitError as error:  # Aer refusing a block, e.g. too wide to simulate
-            raise execution.ExecutionError(f"Item {index}: simulation failed: {error}") from None
-        data.append(
-            QuantumProgramResultItemModel(
-                results={name: CompressedTensorModel.from_numpy(a) for name, a in results.items()},
-                metadata=ItemMetadataModel(),
-            )
-        )
+            # Aer repeats its reason for every parameter row; once is enough.
+            reason = str(error).split(" [Experiment 1]")[0]
+            raise execution.ExecutionError(f"Item {index}: simulation failed: {reason}") from None
+        tensors = {name: CompressedTensorModel.from_numpy(array) for name, array in results.items()}
+        data.append(QuantumProgramResultItemModel(results=tensors, metadata=ItemMetadataModel()))
     result = QuantumProgramResultModel(
         data=data,
         metadata=MetadataModel(chunk_timing=[_chunk(shapes, started, finished)]),
@@ -128,7 +126,8 @@ def _program(params: dict) -> tuple[ParamsModel, QuantumProgram, list[tuple[int,
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        raise execution.ExecutionError(f"Invalid executor params at {where}: {first['msg']}") from None
+        reason = f"Invalid executor params at {where}: {first['msg']}"
+        raise execution.ExecutionError(reason) from None
     if model.quantum_program.meas_level != "classified":
         raise execution.ExecutionError("Only meas_level 'classified' is supported by this fake.")
     for option in ("scheduler_timing", "stretch_values"):
@@ -156,7 +155,7 @@ def _program(params: dict) -> tuple[ParamsModel, QuantumProgram, list[tuple[int,
 def _run_item(
     item: Item, shape: tuple[int, ...], shots: int, rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
-    """The result arrays of one item: samplex outputs, then one array per classical register."""
+    """The result arrays of one item: one per classical register, then the samplex outputs."""
     circuit = item.circuit
     if isinstance(item, SamplexItem):
         outputs = broadcast_sample(item.samplex, item.samplex_arguments, shape, rng)
@@ -167,9 +166,11 @@ def _run_item(
     count = math.prod(shape)
     bits = _measure(circuit, values.reshape(count, circuit.num_parameters), shots, rng)
     bits = bits.reshape(*shape, shots, circuit.num_clbits)
-    for creg in circuit.cregs:
-        outputs[creg.name] = bits[..., [circuit.find_bit(clbit).index for clbit in creg]]
-    return outputs
+    registers = {
+        creg.name: bits[..., [circuit.find_bit(clbit).index for clbit in creg]]
+        for creg in circuit.cregs
+    }
+    return registers | outputs
 
 
 def _measure(
@@ -177,46 +178,49 @@ def _measure(
 ) -> np.ndarray:
     """Classical bits, shaped ``(parameter sets, shots, clbits)``, of each row of ``values``.
 
-    Blocks ending in measurements get exact outcome probabilities from one Aer call, once per
-    distinct parameter row (twirling repeats rows a lot), and their shots are drawn here; other
-    blocks (mid-circuit measurements, control flow) run shot by shot.
+    Blocks that end in measurements are simulated one after another on the same few Aer qubits,
+    reset in between, in one circuit run once per distinct parameter row (twirling repeats
+    rows): Aer converts a wide circuit once instead of once per block.  Their exact outcome
+    probabilities are saved and shots drawn here.  Other blocks (mid-circuit measurements,
+    control flow) run shot by shot.
     """
     count = len(values)
     bits = np.zeros((count, shots, circuit.num_clbits), dtype=bool)
     if not count:
         return bits
-    columns = {parameter: j for j, parameter in enumerate(circuit.parameters)}
+    column = {parameter: j for j, parameter in enumerate(circuit.parameters)}
     terminal = []
     for block, clbits in _blocks(circuit):
         plan = execution._plan(block, execution._MAX_ENUMERATED_QUBITS)
-        block_values = values[:, [columns[p] for p in plan.body.parameters]].astype(float)
         if not plan.stripped:
-            bits[..., clbits] = _sample_block(plan, block_values, shots, rng)
+            bits[..., clbits] = _sample_block(plan, values, column, shots, rng)
         elif plan.measured:
-            plan.body.save_probabilities(plan.measured, label="probabilities")
-            distinct, row_of = np.unique(block_values, axis=0, return_inverse=True)
-            terminal.append((plan, clbits, distinct, row_of.reshape(count)))
+            terminal.append((plan, clbits))
     if not terminal:
         return bits
+    relay = QuantumCircuit(max(plan.body.num_qubits for plan, _ in terminal))
+    for label, (plan, _) in enumerate(terminal):
+        if label:
+            relay.reset(relay.qubits)
+        slots = dict(zip(plan.body.qubits, relay.qubits))
+        for inst in plan.body.data:
+            relay._append(inst.replace(qubits=[slots[qubit] for qubit in inst.qubits]))
+        relay.save_probabilities(plan.measured, label=str(label))
+    columns = [column[p] for p in relay.parameters]
+    distinct, row_of = np.unique(values[:, columns].astype(float), axis=0, return_inverse=True)
     job = execution._simulator().run(
-        [plan.body for plan, *_ in terminal],
-        parameter_binds=[
-            {p: distinct[:, j] for j, p in enumerate(plan.body.parameters)}
-            for plan, _, distinct, _ in terminal
-        ],
+        relay,
+        parameter_binds=[{p: distinct[:, j] for j, p in enumerate(relay.parameters)}],
         shots=1,
         seed_simulator=int(rng.integers(2**31)),
+        runtime_parameter_bind_enable=True,  # binds in C++: several times faster per row
     )
     result = job.result()
-    experiment = 0
-    for plan, clbits, distinct, row_of in terminal:
-        outcomes = np.empty((count, shots), dtype=np.int64)
-        for row in range(len(distinct)):
-            cdf = np.cumsum(result.data(experiment + row)["probabilities"])
-            members = np.flatnonzero(row_of == row)
-            uniform = rng.random((len(members), shots)) * cdf[-1]
-            outcomes[members] = np.minimum(np.searchsorted(cdf, uniform, side="right"), len(cdf) - 1)
-        experiment += len(distinct)
+    experiments = [result.data(row) for row in range(len(distinct))]
+    row_of = row_of.reshape(count)
+    for label, (plan, clbits) in enumerate(terminal):
+        probabilities = np.array([data[str(label)] for data in experiments])[row_of]
+        outcomes = _draw(probabilities, shots, rng)
         width = len(plan.measured)
         qubit_bits = (outcomes[..., None] >> np.arange(width + 1)) & 1
         qubit_bits[..., width] = 0  # the column that clbits no measurement writes read
@@ -224,27 +228,46 @@ def _measure(
     return bits
 
 
+def _draw(probabilities: np.ndarray, shots: int, rng: np.random.Generator) -> np.ndarray:
+    """``shots`` outcomes per row of ``probabilities``, in one search of all rows' CDFs.
+
+    Row ``i``'s CDF is scaled to end at 1 and shifted by ``i``, so the rows line up in one
+    sorted array and a uniform draw in ``[i, i + 1)`` can only land in row ``i``.
+    """
+    rows, outcomes = probabilities.shape
+    cdf = np.cumsum(probabilities, axis=1)
+    cdf = cdf / cdf[:, -1:] + np.arange(rows)[:, None]
+    draws = rng.random((rows, shots)) + np.arange(rows)[:, None]
+    found = np.searchsorted(cdf.ravel(), draws.ravel(), side="right").reshape(rows, shots)
+    return np.minimum(found - outcomes * np.arange(rows)[:, None], outcomes - 1)
+
+
 def _sample_block(
-    plan: execution._Plan, values: np.ndarray, shots: int, rng: np.random.Generator
+    plan: execution._Plan,
+    values: np.ndarray,
+    column: dict[Parameter, int],
+    shots: int,
+    rng: np.random.Generator,
 ) -> np.ndarray:
-    """A block Aer must run shot by shot: ``(parameter sets, shots, clbits)`` of its circuit."""
-    circuit, count = plan.body, len(values)
-    if circuit.num_parameters:
-        pub = SamplerPub(circuit, BindingsArray({tuple(circuit.parameters): values}), shots)
-        return execution._sample_dynamic(plan, pub, rng)
+    """A block Aer must run shot by shot: ``(parameter sets, shots, clbits)`` of the block."""
+    body, count = plan.body, len(values)
+    if body.num_parameters:
+        columns = [column[p] for p in body.parameters]
+        bindings = BindingsArray({tuple(body.parameters): values[:, columns]})
+        return execution._sample_dynamic(plan, SamplerPub(body, bindings, shots), rng)
     # One run of count * shots: every parameter set needs shots of its own.
-    pub = SamplerPub(circuit, None, count * shots)
-    return execution._sample_dynamic(plan, pub, rng).reshape(count, shots, circuit.num_clbits)
+    pub = SamplerPub(body, None, count * shots)
+    return execution._sample_dynamic(plan, pub, rng).reshape(count, shots, body.num_clbits)
 
 
 def _blocks(circuit: QuantumCircuit) -> list[tuple[QuantumCircuit, list[int]]]:
-    """Split ``circuit`` into small circuits over independent qubit groups.
+    """Split ``circuit`` into blocks of independent groups of qubits and clbits.
 
-    A group is what instructions link: qubits they act on together, the clbits measurements
-    write and conditions read.  Groups that hold no clbit cannot change the outcome and are
-    dropped; the others are packed, in order, into blocks of up to `_BLOCK_QUBITS` qubits.
-    Each block comes with the indices, in ``circuit``, of its clbits (ascending, as in the
-    block).
+    Instructions link the qubits they act on together, and the clbits measurements write and
+    conditions read; groups that hold no clbit cannot change the outcome and are dropped.  The
+    others are packed, in order, into blocks of up to `_BLOCK_QUBITS` qubits (a wider group is
+    a block of its own), each a circuit over its own bits, with the indices in ``circuit`` of
+    its clbits (ascending, as in the block).
     """
     num_qubits = circuit.num_qubits
     bits = [*circuit.qubits, *circuit.clbits]
@@ -271,25 +294,22 @@ def _blocks(circuit: QuantumCircuit) -> list[tuple[QuantumCircuit, list[int]]]:
     block_of: dict[int, int] = {}
     members: list[list[int]] = []
     width = 0
-    for group_root, nodes in groups.items():
+    for group, nodes in groups.items():
         group_width = sum(node < num_qubits for node in nodes)
-        if group_width == len(nodes) or not group_width:
-            continue  # no clbit, or no qubit
+        if group_width in (0, len(nodes)):
+            continue  # no qubit, or no clbit
         if not members or width + group_width > _BLOCK_QUBITS:
             members.append([])
             width = 0
-        block_of[group_root] = len(members) - 1
+        block_of[group] = len(members) - 1
         members[-1].extend(nodes)
         width += group_width
 
-    blocks = []
-    for nodes in members:
-        nodes.sort()
-        blocks.append(QuantumCircuit([bits[node] for node in nodes]))
+    blocks = [QuantumCircuit([bits[node] for node in sorted(nodes)]) for nodes in members]
     for node, inst in kept:
         if (block := block_of.get(root(node))) is not None:
             blocks[block]._append(inst)
-    clbits = [[node - num_qubits for node in nodes if node >= num_qubits] for nodes in members]
+    clbits = [sorted(n - num_qubits for n in nodes if n >= num_qubits) for nodes in members]
     return list(zip(blocks, clbits, strict=True))
 
 
