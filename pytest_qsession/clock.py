@@ -45,6 +45,8 @@ class Clock:
         self._start = start
         self._owned: Any = None  # the freezer or traveller we started, if we started one
         self.lock = threading.RLock()
+        #: Called after every tick/move_to, so what depends on "now" can catch up at once.
+        self.on_move: list[Callable[[], object]] = []
 
     def start(self, *, use_time_machine: bool = False) -> None:
         if _active_source() is not None:
@@ -88,6 +90,8 @@ class Clock:
             raise ValueError(f"tick() cannot move time backwards (got {delta!r})")
         with self.lock:
             _require_source().tick(step)
+            for callback in self.on_move:
+                callback()
             return self.now()
 
     def move_to(self, target: datetime | str) -> datetime:
@@ -100,8 +104,7 @@ class Clock:
             now = self.now()
             if target < now:
                 raise ValueError(f"move_to() cannot move time backwards (now {now}, got {target})")
-            _require_source().tick(target - now)
-            return self.now()
+            return self.tick(target - now)
 
 
 class _Source:

@@ -54,6 +54,7 @@ class FakeRuntime:
         self.platform = Platform(
             self.options, now=self.clock.now, duration_model=duration_model, notify=on_change
         )
+        self.clock.on_move.append(self.platform.sync)  # records are current after a tick
         self.account = Account(plan=self.platform.plan)
         self._app = App(Context(self.platform, self.account))
         self._interceptor = Interceptor(self._app)

@@ -176,3 +176,13 @@ def test_max_time_above_the_plan_maximum_is_clamped(fake_runtime, backend):
 def _second_handle(fake_runtime, session):
     """Another process's view of the same session (`Session.from_id`)."""
     return Session.from_id(session.session_id, fake_runtime.service())
+
+
+def test_records_are_current_right_after_a_tick(fake_runtime, backend, run):
+    job = run(Session(backend=backend))
+    record = fake_runtime.job(job)
+    assert record.status == "RUNNING"
+
+    fake_runtime.clock.tick(2)
+
+    assert record.status == "DONE"

@@ -256,7 +256,7 @@ def job_json(job: Job, *, with_params: bool) -> dict[str, Any]:
 
 
 def instance_usage(ctx: Context, request: Request) -> Reply:
-    consumed = round(sum(j.quantum_seconds for j in ctx.platform.scheduler.jobs), 6)
+    consumed = ctx.platform.qpu_seconds()
     limit = ctx.platform.plan.qpu_seconds_limit
     body: dict[str, Any] = {
         "instance_id": ctx.account.crn,

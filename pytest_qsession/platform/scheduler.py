@@ -61,9 +61,11 @@ class Scheduler:
         self._run = run
         self._record = record
         self._notify = notify
+        self.qpu_seconds = 0.0  # QPU time of every ended job, kept as a running total
         self._pending: list[Job] = []
         self._ready_at: dict[str, datetime] = {}
-        self._session_jobs: dict[str, list[Job]] = {}
+        self._session_pending: dict[str, list[Job]] = {}
+        self._session_job_count: dict[str, int] = {}
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -95,7 +97,7 @@ class Scheduler:
             times.append(session.expires_at)
         if session.state == S.ACTIVE and not self._pending_of(session):
             times.append(session.last_job_completed + _seconds(session.interactive_timeout))
-        if session.state == S.OPEN and not self._session_jobs[session.session_id]:
+        if session.state == S.OPEN and not self._session_job_count[session.session_id]:
             times.append(session.created + _seconds(self.settings.plan.open_session_timeout))
         return min(times, default=None)
 
@@ -111,7 +113,7 @@ class Scheduler:
                 if session.last_job_completed + _seconds(session.interactive_timeout) <= now:
                     self._move(session, S.INACTIVE)
                     self._record(now, f"session {session.session_id} inactive (interactive timeout)")
-            elif session.state == S.OPEN and not self._session_jobs[session.session_id]:
+            elif session.state == S.OPEN and not self._session_job_count[session.session_id]:
                 if session.created + _seconds(self.settings.plan.open_session_timeout) <= now:
                     self._end_session(session, "open_timeout", "no job was submitted")
 
@@ -119,7 +121,8 @@ class Scheduler:
 
     def add_session(self, session: Session) -> None:
         self.sessions[session.session_id] = session
-        self._session_jobs[session.session_id] = []
+        self._session_pending[session.session_id] = []
+        self._session_job_count[session.session_id] = 0
         self._notify(session, None, session.state)
 
     def submit(self, job: Job) -> None:
@@ -130,7 +133,8 @@ class Scheduler:
         self.jobs.append(job)
         self._pending.append(job)
         if session is not None:
-            self._session_jobs[session.session_id].append(job)
+            self._session_pending[session.session_id].append(job)
+            self._session_job_count[session.session_id] += 1
         self._record(job.created, f"job {job.job_id} queued")
         self._notify(job, None, job.state)
         self._start_ready_jobs()
@@ -154,7 +158,7 @@ class Scheduler:
         return [s for s in self.sessions.values() if s.state != S.CLOSED]
 
     def _pending_of(self, session: Session) -> list[Job]:
-        return [j for j in self._session_jobs[session.session_id] if j.pending]
+        return self._session_pending[session.session_id]
 
     def _run_limit(self, job: Job) -> float:
         """Seconds the job runs before it completes or hits its execution-time limit."""
@@ -248,6 +252,9 @@ class Scheduler:
         now, old = self.now, job.state
         job.state, job.finished, job.reason, job.reason_code = state, now, reason, code
         self._pending.remove(job)
+        self.qpu_seconds += job.quantum_seconds
+        if job.session_id is not None:
+            self._session_pending[job.session_id].remove(job)
         self._record(now, f"job {job.job_id} {J.CLIENT_STATUS[state].lower()}" + _why(reason))
         self._notify(job, old, state)
         session = self.sessions.get(job.session_id) if job.session_id else None
@@ -260,7 +267,7 @@ class Scheduler:
     def _end_session(self, session: Session, closed_by: str, why: str) -> None:
         """Close at once: running jobs go on, queued jobs fail (cancel() and max time)."""
         self._close(session, closed_by)
-        for job in self._pending_of(session):
+        for job in list(self._pending_of(session)):
             if job.state == J.QUEUED:
                 reason = f"Job failed because {why} before it could run."
                 self._end_job(job, J.FAILED, reason, SESSION_ENDED_CODE)

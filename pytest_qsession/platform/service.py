@@ -74,6 +74,7 @@ class Platform:
         self._duration_model = duration_model
         self._ids = IdFactory(options.seed)
         self.faults = Faults()
+        self._jobs_by_id: dict[str, Job] = {}
         self.origin = options.start
         self.backends = {
             name: catalog.load_backend(name, queue) for name, queue in options.backends.items()
@@ -238,16 +239,17 @@ class Platform:
                 private=private,
                 log_level=log_level,
             )
+            self._jobs_by_id[job.job_id] = job
             self.scheduler.submit(job)
             return job
 
     def job(self, job_id: str) -> Job:
         with self.lock:
             self.sync()
-            for job in self.scheduler.jobs:
-                if job.job_id == job_id:
-                    return job
-            raise not_found("Job", job_id)
+            try:
+                return self._jobs_by_id[job_id]
+            except KeyError:
+                raise not_found("Job", job_id) from None
 
     def cancel_job(self, job_id: str) -> None:
         with self.lock:
@@ -262,6 +264,7 @@ class Platform:
             if job.pending:
                 raise ApiError(409, f"Job {job_id} cannot be deleted while it is pending.")
             self.scheduler.jobs.remove(job)
+            del self._jobs_by_id[job_id]
             self._record(self.sync(), f"job {job_id} deleted")
 
     def update_tags(self, job_id: str, tags: list[str]) -> None:
@@ -295,6 +298,12 @@ class Platform:
                 matches.reverse()  # submission order is creation order
             end = None if query.limit is None else query.offset + query.limit
             return matches[query.offset : end], len(matches)
+
+    def qpu_seconds(self) -> float:
+        """QPU time the instance has used: every ended job's, up to now."""
+        with self.lock:
+            self.sync()
+            return round(self.scheduler.qpu_seconds, 6)
 
     def _jobs_of(self, session: Session) -> list[Job]:
         return [j for j in self.scheduler.jobs if j.session_id == session.session_id]
