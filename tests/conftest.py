@@ -1,4 +1,5 @@
-"""Shared helpers: small circuits, transpiled once per backend for the whole run."""
+"""Shared helpers: small circuits (transpiled once per backend for the whole run) and the
+fixtures most tests start from: a service, ibm_sherbrooke, and a one-line job submitter."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 from qiskit.transpiler import generate_preset_pass_manager
+from qiskit_ibm_runtime import SamplerV2
 
 _ISA: dict[tuple[str, str], QuantumCircuit] = {}
 
@@ -39,6 +41,27 @@ def isa() -> Callable[[QuantumCircuit, object], QuantumCircuit]:
         return _ISA[key]
 
     return transpile
+
+
+@pytest.fixture
+def service(fake_runtime):
+    """A real QiskitRuntimeService signed in to the test's fake platform."""
+    return fake_runtime.service()
+
+
+@pytest.fixture
+def backend(service):
+    return service.backend("ibm_sherbrooke")
+
+
+@pytest.fixture
+def run(isa, backend):
+    """Submit one Bell-circuit SamplerV2 job through `mode` (a session, batch or backend)."""
+
+    def submit(mode, **options):
+        return SamplerV2(mode=mode, options=options).run([isa(bell(), backend)])
+
+    return submit
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from qiskit_ibm_runtime import Batch, SamplerV2, Session
+from qiskit_ibm_runtime import Batch, Session
 from qiskit_ibm_runtime.api.exceptions import RequestsApiError
 from qiskit_ibm_runtime.exceptions import (
     IBMNotAuthorizedError,
@@ -11,22 +11,6 @@ from qiskit_ibm_runtime.exceptions import (
     RuntimeJobFailureError,
 )
 
-from conftest import bell
-
-
-@pytest.fixture
-def service(fake_runtime):
-    return fake_runtime.service()
-
-
-@pytest.fixture
-def backend(service):
-    return service.backend("ibm_sherbrooke")
-
-
-@pytest.fixture
-def run(isa, backend):
-    return lambda mode: SamplerV2(mode=mode).run([isa(bell(), backend)])
 
 
 # -- plans ------------------------------------------------------------------------------------

@@ -16,21 +16,6 @@ from qiskit_ibm_runtime.exceptions import (
 from conftest import bell
 
 
-@pytest.fixture
-def service(fake_runtime):
-    return fake_runtime.service()
-
-
-@pytest.fixture
-def backend(service):
-    return service.backend("ibm_sherbrooke")
-
-
-@pytest.fixture
-def run(isa, backend):
-    return lambda mode, **options: SamplerV2(mode=mode, options=options).run([isa(bell(), backend)])
-
-
 def test_service_job_finds_a_job_and_404_is_runtime_job_not_found(service, backend, run):
     job = run(backend)
 

@@ -5,21 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from qiskit_ibm_runtime import SamplerV2, Session
+from qiskit_ibm_runtime import Session
 from qiskit_ibm_runtime.exceptions import IBMRuntimeError, RuntimeJobTimeoutError
 
-from conftest import bell
-
-
-@pytest.fixture
-def backend(fake_runtime):
-    return fake_runtime.service().backend("ibm_sherbrooke")
-
-
-@pytest.fixture
-def run(isa, backend):
-    """Submit one Bell-circuit sampler job through `mode`."""
-    return lambda mode: SamplerV2(mode=mode).run([isa(bell(), backend)])
 
 
 @pytest.mark.fake_runtime(queue_wait=30)

@@ -5,20 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from qiskit_ibm_runtime import Batch, SamplerV2, Session
+from qiskit_ibm_runtime import Batch, Session
 from qiskit_ibm_runtime.exceptions import IBMInputValueError
 
-from conftest import bell
-
-
-@pytest.fixture
-def backend(fake_runtime):
-    return fake_runtime.service().backend("ibm_sherbrooke")
-
-
-@pytest.fixture
-def run(isa, backend):
-    return lambda mode: SamplerV2(mode=mode).run([isa(bell(), backend)])
 
 
 @pytest.mark.parametrize(("idle", "state"), [(0.9, "active"), (1.0, "inactive")])
