@@ -269,9 +269,9 @@ def print_long_jobs(figures: dict) -> None:
 
 # -- 3. a long virtual session -------------------------------------------------------------------
 
-#: Pauses between jobs, cycled: >60 s lets the interactive timeout make the session inactive,
-#: shorter ones keep it active.
-GAPS = (61, 20, 90, 5)
+#: Pauses between jobs, cycled, like classical work between iterations: >60 s lets the
+#: interactive timeout make the session inactive, shorter ones keep it active.
+GAPS = (20, 900, 45, 1800)
 
 
 def long_session(plan: Plan, shots: int) -> dict:
