@@ -98,10 +98,10 @@ def render_svg(rows: Sequence[Row], origin: datetime, now: datetime) -> str:
     def x(moment: datetime) -> float:
         return label_width + (moment - origin).total_seconds() * scale
 
-    height = row_height * (len(rows) + 2)
+    height = row_height * (len(rows) + 3) + 24  # rows, axis labels and a two-line legend
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        'font-family="monospace" font-size="12">',
+        'font-family="monospace" font-size="12" xml:space="preserve">',
         f'<text x="{label_width}" y="14">+0 s</text>',
         f'<text x="{width - 20}" y="14" text-anchor="end">+{span:g} s</text>',
     ]
@@ -119,6 +119,15 @@ def render_svg(rows: Sequence[Row], origin: datetime, now: datetime) -> str:
                 f'<text x="{x(moment):.2f}" y="{top + 15}" text-anchor="middle" '
                 f'font-weight="bold">{escape(mark)}</text>'
             )
+    legend_top = (len(rows) + 1) * row_height + 6
+    for index, (kind, (_, colour)) in enumerate(STYLE.items()):
+        left = 4 + index * 110
+        parts.append(f'<rect x="{left}" y="{legend_top}" width="12" height="12" fill="{colour}"/>')
+        parts.append(f'<text x="{left + 16}" y="{legend_top + 11}">{kind}</text>')
+    parts.append(
+        f'<text x="4" y="{legend_top + 30}">D/E/C done/error/cancelled   ! max time   '
+        f"from {_stamp(origin)}</text>"
+    )
     parts.append("</svg>")
     return "\n".join(parts)
 
