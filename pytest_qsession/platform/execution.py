@@ -38,7 +38,6 @@ from qiskit_aer import AerSimulator
 from qiskit_ibm_runtime import RuntimeDecoder, RuntimeEncoder
 from qiskit_ibm_runtime.execution_span import DoubleSliceSpan, ExecutionSpans
 
-from . import executor_program
 
 DEFAULT_SHOTS = 4096
 DEFAULT_PRECISION = 1 / 64  # 0.015625 = 1/sqrt(4096), the service's documented default
@@ -75,6 +74,8 @@ def execute(
     now.  Program `executor` is answered by `executor_program`.
     """
     if program_id == "executor":
+        from . import executor_program  # needs the client's executor schemas (0.50+)
+
         return executor_program.run(
             params, num_qubits=num_qubits, seed=seed, started=started, finished=finished
         )
@@ -111,6 +112,8 @@ def execute(
 def execution_count(program_id: str, params: dict) -> int:
     """Circuit executions times shots the job asks for (estimator: parameter sets x shots)."""
     if program_id == "executor":
+        from . import executor_program
+
         return executor_program.execution_count(params)
     pubs, _ = _pubs(program_id, params)
     if program_id == "sampler":

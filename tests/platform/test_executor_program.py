@@ -7,6 +7,13 @@ program `executor`, as `RuntimeJobV2.result` applies it.
 
 from __future__ import annotations
 
+import pytest
+
+pytest.importorskip(
+    "qiskit_ibm_runtime.fake_provider.executor.broadcast_sample",
+    reason="the executor primitives and their local runner arrived in qiskit-ibm-runtime 0.50",
+)
+
 import functools
 import json
 from collections.abc import Callable
@@ -14,7 +21,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
-import pytest
 from ibm_quantum_schemas.common import F64CompressedTensorModel
 from ibm_quantum_schemas.executor.version_2_0 import QuantumProgramResultModel
 from qiskit import QuantumCircuit
