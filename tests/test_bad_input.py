@@ -103,3 +103,27 @@ def test_a_pub_wider_than_the_backend_fails_the_job_with_a_reason(fake_runtime):
         job.result()
     assert job.status() == "ERROR"
     assert fake_runtime.job(job_id).reason_code == 1002
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda c: c.h(0), "the instruction h on qubits (0,) is not supported by ibmq_manila"),
+        (lambda c: c.cx(0, 4), "the instruction cx on qubits (0, 4) is not on a coupling of ibmq_manila"),
+    ],
+)
+def test_a_pub_that_is_not_isa_fails_the_job_with_a_reason(fake_runtime, build, message):
+    circuit = QuantumCircuit(5)
+    build(circuit)
+    circuit.measure_all()
+    params = {"pubs": [(circuit, None, None)], "version": 2, "options": {}}
+    body = {
+        "program_id": "sampler",
+        "backend": "ibmq_manila",
+        "params": json.loads(json.dumps(params, cls=RuntimeEncoder)),
+    }
+    job = fake_runtime.service().job(requests.post(f"{API}/jobs", json=body).json()["id"])
+
+    with pytest.raises(RuntimeJobFailureError, match="not ISA for the backend"):
+        job.result()
+    assert message in job.error_message()

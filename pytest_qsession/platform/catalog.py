@@ -15,6 +15,8 @@ from typing import Any
 
 import qiskit_ibm_runtime.fake_provider.backends as _snapshots
 
+from .isa import IsaRules
+
 SNAPSHOT_DIR = Path(_snapshots.__file__).parent
 
 #: Backends a fake platform offers unless the test names others, with their queue lengths.
@@ -48,6 +50,11 @@ class Backend:
         """The `/properties` body, served as the snapshot has it."""
         return _texts(self.name)[1]
 
+    @property
+    def isa(self) -> IsaRules:
+        """The instructions and couplings a circuit must keep to on this backend."""
+        return _isa(self.name)
+
 
 @lru_cache(maxsize=None)
 def _snapshot_files() -> dict[str, tuple[Path, Path]]:
@@ -74,6 +81,11 @@ def available_names() -> list[str]:
 def _texts(name: str) -> tuple[str, str]:
     conf, props = _snapshot_files()[name]
     return conf.read_text(encoding="utf-8"), props.read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=None)
+def _isa(name: str) -> IsaRules:
+    return IsaRules.from_configuration(_texts(name)[0])
 
 
 @lru_cache(maxsize=None)

@@ -38,6 +38,8 @@ from qiskit_aer import AerSimulator
 from qiskit_ibm_runtime import RuntimeDecoder, RuntimeEncoder
 from qiskit_ibm_runtime.execution_span import DoubleSliceSpan, ExecutionSpans
 
+from .isa import IsaRules
+
 
 DEFAULT_SHOTS = 4096
 DEFAULT_PRECISION = 1 / 64  # 0.015625 = 1/sqrt(4096), the service's documented default
@@ -67,9 +69,11 @@ def execute(
     seed: int,
     started: datetime | None = None,
     finished: datetime | None = None,
+    isa: IsaRules | None = None,
 ) -> str:
     """Run a `sampler` or `estimator` job's params on Aer; return the /results body text.
 
+    With `isa`, a pub whose circuit is not ISA for the backend is refused.
     ``started``/``finished`` bound the sampler's execution spans (virtual time); both default to
     now.  Program `executor` is answered by `executor_program`.
     """
@@ -85,6 +89,11 @@ def execute(
             raise ExecutionError(
                 f"Pub {index}: the circuit has {pub.circuit.num_qubits} qubits, "
                 f"more than the {num_qubits} qubits of the backend."
+            )
+        if isa is not None and (problem := isa.problem(pub.circuit)) is not None:
+            raise ExecutionError(
+                f"Pub {index}: {problem}. The circuit is not ISA for the backend: transpile it "
+                "for the backend first."
             )
     if options.get("execution", {}).get("meas_type", "classified") != "classified":
         raise ExecutionError("Only meas_type 'classified' is supported by this fake.")

@@ -323,11 +323,13 @@ class Platform:
                 )
         seconds = self._duration(job)
         started = job.started
+        backend = self.backends[job.backend_name]
         try:
             job.results = execution.execute(
                 job.program_id,
                 job.params,
-                num_qubits=self.backends[job.backend_name].num_qubits,
+                num_qubits=backend.num_qubits,
+                isa=backend.isa,
                 seed=self._ids.stream_seed(job.job_id),
                 started=started,
                 finished=started + timedelta(seconds=seconds) if started else None,
