@@ -33,6 +33,7 @@ class Options:
     seed: int = 1234
     session_lanes: int = 1
     batch_lanes: int = 5
+    noise: bool = False
 
     @classmethod
     def build(cls, **given: Any) -> Options:
@@ -122,6 +123,12 @@ def _seed(value: Any) -> int:
     raise OptionError(f"seed must be an int, got {value!r}")
 
 
+def _noise(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise OptionError(f"noise must be True or False, got {value!r}")
+
+
 _CHECKS: dict[str, Callable[[Any], Any]] = {
     "backends": _backends,
     "plan": _plan,
@@ -133,4 +140,5 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "seed": _seed,
     "session_lanes": _positive("session_lanes", integer=True, unit="jobs at once"),
     "batch_lanes": _positive("batch_lanes", integer=True, unit="jobs at once"),
+    "noise": _noise,
 }

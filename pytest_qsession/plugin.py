@@ -49,7 +49,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(**options): configure the fake IBM Quantum Platform of the `fake_runtime` "
         "fixture (backends, plan, interactive_timeout, max_time, job_duration, queue_wait, "
-        "start, seed, session_lanes, batch_lanes).",
+        "start, seed, session_lanes, batch_lanes, noise).",
     )
     pairs = list(config.getini("fake_runtime_options")) + config.getoption("fake_runtime_option")
     defaults = dict(_parse_pair(pair) for pair in pairs)

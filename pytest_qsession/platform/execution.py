@@ -7,8 +7,8 @@ a real ``PrimitiveResult``.
 Circuits arrive as ISA circuits as wide as the backend (127+ qubits).  Only the qubits an
 instruction touches are simulated: barriers and delays are dropped, Aer truncates the untouched
 qubits away (they stay in |0>), and observables are projected onto the touched qubits here.
-Simulation is ideal; shot noise comes from a generator seeded by ``seed``, so equal inputs give
-byte-identical text.
+Simulation is ideal unless the job brings the backend's noise, cut to the touched qubits; shot
+noise comes from a generator seeded by ``seed``, so equal inputs give byte-identical text.
 """
 
 from __future__ import annotations
@@ -35,10 +35,12 @@ from qiskit.primitives.containers.estimator_pub import EstimatorPub
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit.quantum_info import Pauli, SparseObservable
 from qiskit_aer import AerSimulator
+from qiskit_aer.noise import NoiseModel
 from qiskit_ibm_runtime import RuntimeDecoder, RuntimeEncoder
 from qiskit_ibm_runtime.execution_span import DoubleSliceSpan, ExecutionSpans
 
 from .isa import IsaRules
+from .noise import BackendNoise
 
 
 DEFAULT_SHOTS = 4096
@@ -50,6 +52,11 @@ TWIRLING_RANDOMIZATIONS = 32  # what "auto" resolves to on the service
 # letting Aer sample the shots itself.
 _MAX_ENUMERATED_QUBITS = 16
 _IDLE = frozenset({"barrier", "delay"})
+# Under noise Aer has neither the stabilizer method nor a pure state to sample: a pub costs a
+# density matrix (4**n, which Aer picks for more than 2**n shots) or a statevector per shot.
+# At 11 qubits and 4096 shots that is about 2 s; at 12, 30 s; wider soon takes minutes and more
+# memory than a test machine has.
+_MAX_NOISY_QUBITS = 11
 
 Pub: TypeAlias = SamplerPub | EstimatorPub
 
@@ -70,14 +77,21 @@ def execute(
     started: datetime | None = None,
     finished: datetime | None = None,
     isa: IsaRules | None = None,
+    noise_model: BackendNoise | None = None,
 ) -> str:
     """Run a `sampler` or `estimator` job's params on Aer; return the /results body text.
 
-    With `isa`, a pub whose circuit is not ISA for the backend is refused.
+    With `isa`, a pub whose circuit is not ISA for the backend is refused.  With
+    `noise_model`, pubs run under the backend's noise (executor jobs are refused then).
     ``started``/``finished`` bound the sampler's execution spans (virtual time); both default to
     now.  Program `executor` is answered by `executor_program`.
     """
     if program_id == "executor":
+        if noise_model is not None:
+            raise ExecutionError(
+                "This fake does not simulate noise for executor jobs (noise=True); "
+                "use SamplerV2 or EstimatorV2, or noise=False."
+            )
         from . import executor_program  # needs the client's executor schemas (0.50+)
 
         return executor_program.run(
@@ -101,7 +115,7 @@ def execute(
     try:
         if program_id == "sampler":
             result = PrimitiveResult(
-                [_sample(pub, rng) for pub in pubs],
+                [_sample(pub, rng, noise_model) for pub in pubs],
                 metadata={
                     "execution": {"execution_spans": _spans(pubs, started, finished)},
                     "version": 2,
@@ -111,7 +125,8 @@ def execute(
             level = params.get("resilience_level", DEFAULT_RESILIENCE_LEVEL)
             metadata = _estimator_metadata(options, level)
             result = PrimitiveResult(
-                [_estimate(pub, metadata["twirling"], rng) for pub in pubs], metadata=metadata
+                [_estimate(pub, metadata["twirling"], rng, noise_model) for pub in pubs],
+                metadata=metadata,
             )
     except QiskitError as error:  # Aer refusing a circuit, e.g. too many non-Clifford qubits
         raise ExecutionError(f"Simulation failed: {error}") from None
@@ -242,10 +257,27 @@ def _run(body: QuantumCircuit, pub: Pub, shots: int, rng: np.random.Generator, *
     return [result.data(i if binds else 0) for i in range(count)]
 
 
-def _sample(pub: SamplerPub, rng: np.random.Generator) -> SamplerPubResult:
-    plan = _plan(pub.circuit, _MAX_ENUMERATED_QUBITS)
-    sample = _sample_terminal if plan.stripped else _sample_dynamic
-    bits = sample(plan, pub, rng).reshape(*pub.shape, pub.shots, pub.circuit.num_clbits)
+def _noise_on(plan: _Plan, noise: BackendNoise) -> NoiseModel:
+    """The backend's noise on the qubits ``plan`` touches; refused where Aer would take too long."""
+    if len(plan.active) > _MAX_NOISY_QUBITS:
+        raise ExecutionError(
+            f"With noise=True this fake simulates at most {_MAX_NOISY_QUBITS} qubits per pub; "
+            f"a pub touches {len(plan.active)}."
+        )
+    return noise.on(plan.active)
+
+
+def _sample(
+    pub: SamplerPub, rng: np.random.Generator, noise: BackendNoise | None
+) -> SamplerPubResult:
+    if noise is None:
+        plan = _plan(pub.circuit, _MAX_ENUMERATED_QUBITS)
+        sample = _sample_terminal if plan.stripped else _sample_dynamic
+        bits = sample(plan, pub, rng)
+    else:  # measurements stay in: Aer applies readout errors shot by shot
+        plan = _plan(pub.circuit, max_measured=-1)
+        bits = _sample_dynamic(plan, pub, rng, _noise_on(plan, noise))
+    bits = bits.reshape(*pub.shape, pub.shots, pub.circuit.num_clbits)
     fields = {
         creg.name: BitArray.from_bool_array(
             bits[..., [pub.circuit.find_bit(clbit).index for clbit in creg]], order="little"
@@ -275,20 +307,33 @@ def _sample_terminal(plan: _Plan, pub: SamplerPub, rng: np.random.Generator) -> 
     return qubit_bits[..., plan.sources].astype(bool)
 
 
-def _sample_dynamic(plan: _Plan, pub: SamplerPub, rng: np.random.Generator) -> np.ndarray:
-    """Mid-circuit measurements, resets, control flow: Aer simulates shot by shot."""
+def _sample_dynamic(
+    plan: _Plan,
+    pub: SamplerPub,
+    rng: np.random.Generator,
+    noise_model: NoiseModel | None = None,
+) -> np.ndarray:
+    """Mid-circuit measurements, resets, control flow, noise: Aer simulates shot by shot."""
     num_clbits = pub.circuit.num_clbits
     width = max(1, -(-num_clbits // 8))
     bits = []
-    for data in _run(plan.body, pub, pub.shots, rng, memory=True):
+    for data in _run(plan.body, pub, pub.shots, rng, memory=True, noise_model=noise_model):
         packed = b"".join(int(word, 16).to_bytes(width, "little") for word in data["memory"])
         rows = np.frombuffer(packed, dtype=np.uint8).reshape(pub.shots, width)
         bits.append(np.unpackbits(rows, axis=1, bitorder="little")[:, :num_clbits])
     return np.array(bits, dtype=bool)
 
 
-def _estimate(pub: EstimatorPub, twirling: dict, rng: np.random.Generator) -> PubResult:
-    """Exact expectation values from Aer, then binomial shot noise per Pauli term."""
+def _estimate(
+    pub: EstimatorPub, twirling: dict, rng: np.random.Generator, noise: BackendNoise | None
+) -> PubResult:
+    """Exact expectation values from Aer, then binomial shot noise per Pauli term.
+
+    Under noise Aer runs ``shots`` shots: with few qubits it picks a density matrix, exact in
+    one pass; otherwise it averages the expectation over that many noisy trajectories.
+    Readout errors do not reach expectation values, as with the service's default measurement
+    mitigation.
+    """
     plan = _plan(pub.circuit, pub.circuit.num_qubits)
     shots = _shots_for(pub.precision)
     twirled = twirling["enable_gates"] or twirling["enable_measure"]
@@ -304,7 +349,10 @@ def _estimate(pub: EstimatorPub, twirling: dict, rng: np.random.Generator) -> Pu
     if saves:
         for label, (pauli, qubits) in saves.items():
             plan.body.save_expectation_value(Pauli(pauli), qubits, label=label)
-        exact = _run(plan.body, pub, 1 if plan.stripped else shots, rng)
+        if noise is None:
+            exact = _run(plan.body, pub, 1 if plan.stripped else shots, rng)
+        else:
+            exact = _run(plan.body, pub, shots, rng, noise_model=_noise_on(plan, noise))
     else:
         exact = [{}] * pub.parameter_values.size
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..options import Options
-from . import catalog, execution
+from . import catalog, execution, noise
 from . import sessions as S
 from .errors import SESSION_CLOSED, ApiError, bad_request, not_found
 from .faults import Faults, JobFault
@@ -333,6 +333,7 @@ class Platform:
                 seed=self._ids.stream_seed(job.job_id),
                 started=started,
                 finished=started + timedelta(seconds=seconds) if started else None,
+                noise_model=noise.for_backend(backend.name) if self.options.noise else None,
             )
         except execution.ExecutionError as error:
             raise JobRejected(str(error)) from None
