@@ -23,7 +23,7 @@ class OptionError(ValueError):
 class Options:
     """Everything a test may set with `@pytest.mark.fake_runtime(...)`."""
 
-    backends: Mapping[str, int] = field(default_factory=lambda: dict(catalog.DEFAULT_BACKENDS))
+    backends: Mapping[str, int] = field(default_factory=catalog.default_backends)
     plan: str = "premium"
     interactive_timeout: float | None = None
     max_time: int | None = None

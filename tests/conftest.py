@@ -6,10 +6,29 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+import qiskit_ibm_runtime
+from packaging.version import Version
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_ibm_runtime import SamplerV2
+
+from pytest_qsession.platform import catalog
+
+CLIENT = Version(qiskit_ibm_runtime.__version__)
+
+
+def needs_client(version: str, why: str) -> pytest.MarkDecorator:
+    """Skip a test that relies on client behaviour first shipped in `version`."""
+    return pytest.mark.skipif(
+        CLIENT < Version(version), reason=f"needs qiskit-ibm-runtime>={version}: {why}"
+    )
+
+
+needs_kingston = pytest.mark.skipif(
+    "ibm_kingston" not in catalog.available_names(),
+    reason="the installed client ships no ibm_kingston snapshot (added in 0.47)",
+)
 
 _ISA: dict[tuple[str, str], QuantumCircuit] = {}
 

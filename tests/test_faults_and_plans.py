@@ -11,6 +11,7 @@ from qiskit_ibm_runtime.exceptions import (
     RuntimeJobFailureError,
 )
 
+from conftest import needs_client, needs_kingston
 
 
 # -- plans ------------------------------------------------------------------------------------
@@ -42,6 +43,7 @@ def test_open_plan_caps_batch_max_time_at_ten_minutes(fake_runtime, backend):
     assert batch.details()["max_time"] == 600
 
 
+@needs_client("0.41", "QiskitRuntimeService.usage() of a cloud instance")
 @pytest.mark.fake_runtime(plan="open", job_duration=300)
 def test_open_plan_reports_its_ten_minute_allowance(fake_runtime, service, backend, run):
     run(backend).result()
@@ -56,6 +58,7 @@ def test_open_plan_reports_its_ten_minute_allowance(fake_runtime, service, backe
 # -- backends ---------------------------------------------------------------------------------
 
 
+@needs_kingston
 def test_least_busy_follows_queue_lengths_and_skips_a_backend_that_is_down(fake_runtime, service):
     assert service.least_busy().name == "ibm_fez"
 
@@ -69,6 +72,7 @@ def test_least_busy_follows_queue_lengths_and_skips_a_backend_that_is_down(fake_
     assert fake_runtime.service().least_busy().name == "ibm_kingston"
 
 
+@needs_kingston
 def test_backends_filters(fake_runtime, service):
     fake_runtime.take_offline("ibm_torino")
 
@@ -120,6 +124,7 @@ def test_fail_next_job_with_a_predicate(fake_runtime, isa, backend, run):
     fake_runtime.assert_job_states({in_session: "DONE", alone: "ERROR"})
 
 
+@needs_client("0.41", "the client retries a 503")
 def test_a_503_twice_then_success_goes_through_the_clients_retries(fake_runtime, backend, run):
     fake_runtime.fail_requests("POST /jobs", 503, times=2)
 

@@ -13,7 +13,7 @@ from qiskit_ibm_runtime.exceptions import (
     RuntimeJobNotFound,
 )
 
-from conftest import bell
+from conftest import bell, needs_client
 
 
 def test_service_job_finds_a_job_and_404_is_runtime_job_not_found(service, backend, run):
@@ -112,6 +112,7 @@ def test_update_tags(fake_runtime, backend, run):
     assert sorted(fake_runtime.job(job).tags) == ["second", "third"]
 
 
+@needs_client("0.41", "QiskitRuntimeService.usage() of a cloud instance")
 def test_service_usage_adds_up_the_instances_qpu_time(fake_runtime, service, backend, run):
     for _ in range(3):
         run(backend).result()

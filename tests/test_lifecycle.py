@@ -57,7 +57,10 @@ def test_a_job_within_the_ittl_skips_the_queue_and_after_it_waits_again(fake_run
     details = session.details()
     assert details["state"] == "active"
     assert details["activated_at"] > details["started_at"]
-    assert [t["status"] for t in details["timestamps"]] == ["open", "active", "inactive", "active"]
+    history = ["open", "active", "inactive", "active"]
+    assert [state for state, _ in fake_runtime.session(session).timestamps] == history
+    if "timestamps" in details:  # Session.details() passes the REST field on from client 0.51
+        assert [t["status"] for t in details["timestamps"]] == history
 
 
 @pytest.mark.fake_runtime(job_duration=150)

@@ -27,6 +27,8 @@ NO_CONTENT = Reply(204)
 
 
 def list_backends(ctx: Context, request: Request) -> Reply:
+    if request.headers.get("ibm-api-version", "9999") < "2025-05-01":  # client 0.40: names only
+        return json_reply({"devices": list(ctx.platform.backends)})
     devices = [
         {
             "name": b.name,
@@ -47,6 +49,12 @@ def backend_configuration(ctx: Context, request: Request, name: str) -> Reply:
 
 def backend_properties(ctx: Context, request: Request, name: str) -> Reply:
     return _text(ctx.platform.backend(name).properties_text, "application/json")
+
+
+def backend_defaults(ctx: Context, request: Request, name: str) -> Reply:
+    """`GET /backends/{name}/defaults` (client 0.40 only): no pulse defaults."""
+    ctx.platform.backend(name)
+    return json_reply({})
 
 
 def backend_status(ctx: Context, request: Request, name: str) -> Reply:

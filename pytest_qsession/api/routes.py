@@ -52,6 +52,7 @@ ROUTES: tuple[Route, ...] = (
     _route("runtime", "GET", "/backends/{name}/configuration", handlers.backend_configuration),
     _route("runtime", "GET", "/backends/{name}/properties", handlers.backend_properties),
     _route("runtime", "GET", "/backends/{name}/status", handlers.backend_status),
+    _route("runtime", "GET", "/backends/{name}/defaults", handlers.backend_defaults),
     _route("runtime", "POST", "/sessions", handlers.create_session),
     _route("runtime", "GET", "/sessions/{session_id}", handlers.get_session),
     _route("runtime", "PATCH", "/sessions/{session_id}", handlers.update_session),

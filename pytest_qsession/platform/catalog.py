@@ -31,6 +31,12 @@ DEFAULT_BACKENDS: dict[str, int] = {
 }
 
 
+def default_backends() -> dict[str, int]:
+    """DEFAULT_BACKENDS less those the installed client has no snapshot of (kingston: < 0.47)."""
+    known = _snapshot_files()
+    return {name: queue for name, queue in DEFAULT_BACKENDS.items() if name in known}
+
+
 @dataclass
 class Backend:
     """One simulated QPU: its published snapshot and its live status (which tests may change)."""

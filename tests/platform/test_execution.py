@@ -18,9 +18,13 @@ from qiskit.primitives.containers import EstimatorPub, SamplerPub
 from qiskit.quantum_info import SparsePauliOp
 from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_ibm_runtime import EstimatorV2, RuntimeEncoder, SamplerV2
-from qiskit_ibm_runtime.decoders.result_decoder import ResultDecoder
 from qiskit_ibm_runtime.execution_span import DoubleSliceSpan
 from qiskit_ibm_runtime.fake_provider import FakeFez, FakeSherbrooke
+
+try:
+    from qiskit_ibm_runtime.decoders.result_decoder import ResultDecoder
+except ImportError:  # qiskit-ibm-runtime < 0.48
+    from qiskit_ibm_runtime.utils.result_decoder import ResultDecoder
 
 from pytest_qsession.platform.execution import ExecutionError, execute, execution_count
 

@@ -126,6 +126,9 @@ def estimator_params(pubs: list, **options: Any) -> dict:
 
 def decode(text: str) -> Any:
     """The client's decoder chain for program `executor`, applied as RuntimeJobV2.result does."""
+    decoders = DEFAULT_DECODERS["executor"]
+    if not isinstance(decoders, (list, tuple)):  # client 0.50: one decoder does it all
+        return decoders.decode(text)
     return functools.reduce(
         lambda data, decoder: decoder.decode(data) if decoder.is_applicable(data) else data,
         DEFAULT_DECODERS["executor"],
