@@ -92,7 +92,12 @@ def execute(
                 "This fake does not simulate noise for executor jobs (noise=True); "
                 "use SamplerV2 or EstimatorV2, or noise=False."
             )
-        from . import executor_program  # needs the client's executor schemas (0.50+)
+        try:
+            from . import executor_program  # needs the client's executor schemas (0.50+)
+        except ImportError as missing:
+            raise ExecutionError(
+                f"The executor program needs qiskit-ibm-runtime 0.50 or newer ({missing})."
+            ) from None
 
         return executor_program.run(
             params, num_qubits=num_qubits, seed=seed, started=started, finished=finished
