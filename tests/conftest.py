@@ -13,6 +13,7 @@ from qiskit.quantum_info import SparsePauliOp
 from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_ibm_runtime import SamplerV2
 
+from circuits import bell, bell_unmeasured  # noqa: F401  (re-exported for the tests)
 from pytest_qsession.platform import catalog
 
 CLIENT = Version(qiskit_ibm_runtime.__version__)
@@ -33,19 +34,8 @@ needs_kingston = pytest.mark.skipif(
 _ISA: dict[tuple[str, str], QuantumCircuit] = {}
 
 
-def bell() -> QuantumCircuit:
-    circuit = QuantumCircuit(2, name="bell")
-    circuit.h(0)
-    circuit.cx(0, 1)
-    circuit.measure_all()
-    return circuit
 
 
-def bell_unmeasured() -> QuantumCircuit:
-    circuit = QuantumCircuit(2, name="bell_unmeasured")
-    circuit.h(0)
-    circuit.cx(0, 1)
-    return circuit
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
-from qiskit.circuit import Parameter
 from qiskit.primitives import PrimitiveResult
 from qiskit.primitives.containers import EstimatorPub, SamplerPub
 from qiskit.quantum_info import SparsePauliOp
@@ -26,6 +25,7 @@ try:
 except ImportError:  # qiskit-ibm-runtime < 0.48
     from qiskit_ibm_runtime.utils.result_decoder import ResultDecoder
 
+from circuits import bell, bell_unmeasured, ghz3, rotation, rotation_unmeasured
 from pytest_qsession.platform.execution import ExecutionError, execute, execution_count
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -47,44 +47,16 @@ def isa(builder: Callable[[], QuantumCircuit], name: str = "sherbrooke") -> Quan
     return manager.run(builder())
 
 
-def bell() -> QuantumCircuit:
-    circuit = QuantumCircuit(2)
-    circuit.h(0)
-    circuit.cx(0, 1)
-    circuit.measure_all()
-    return circuit
 
 
-def bell_unmeasured() -> QuantumCircuit:
-    circuit = QuantumCircuit(2)
-    circuit.h(0)
-    circuit.cx(0, 1)
-    return circuit
 
 
-def ghz3() -> QuantumCircuit:
-    circuit = QuantumCircuit(3)
-    circuit.h(0)
-    circuit.cx(0, 1)
-    circuit.cx(1, 2)
-    circuit.measure_all()
-    return circuit
 
 
-THETA = Parameter("theta")
 
 
-def rotation() -> QuantumCircuit:
-    circuit = QuantumCircuit(1)
-    circuit.ry(THETA, 0)
-    circuit.measure_all()
-    return circuit
 
 
-def rotation_unmeasured() -> QuantumCircuit:
-    circuit = QuantumCircuit(1)
-    circuit.ry(THETA, 0)
-    return circuit
 
 
 def two_registers() -> QuantumCircuit:

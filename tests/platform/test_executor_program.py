@@ -40,6 +40,7 @@ from qiskit_ibm_runtime.results import QuantumProgramResult
 from samplomatic import build
 from samplomatic.transpiler import generate_boxing_pass_manager
 
+from circuits import bell, bell_unmeasured, ghz3, rotation, rotation_unmeasured
 from pytest_qsession.platform import execution
 from pytest_qsession.platform.execution import ExecutionError
 from pytest_qsession.platform.executor_program import execution_count, run
@@ -48,7 +49,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 T1 = T0 + timedelta(seconds=4)
-THETA = Parameter("theta")
 
 
 @functools.cache
@@ -65,38 +65,14 @@ def isa(builder: Callable[[], QuantumCircuit]) -> QuantumCircuit:
     return manager.run(builder())
 
 
-def bell_unmeasured() -> QuantumCircuit:
-    circuit = QuantumCircuit(2)
-    circuit.h(0)
-    circuit.cx(0, 1)
-    return circuit
 
 
-def bell() -> QuantumCircuit:
-    circuit = bell_unmeasured()
-    circuit.measure_all()
-    return circuit
 
 
-def ghz() -> QuantumCircuit:
-    circuit = QuantumCircuit(3)
-    circuit.h(0)
-    circuit.cx(0, 1)
-    circuit.cx(1, 2)
-    circuit.measure_all()
-    return circuit
 
 
-def rotation_unmeasured() -> QuantumCircuit:
-    circuit = QuantumCircuit(1)
-    circuit.ry(THETA, 0)
-    return circuit
 
 
-def rotation() -> QuantumCircuit:
-    circuit = rotation_unmeasured()
-    circuit.measure_all()
-    return circuit
 
 
 def encode(program: QuantumProgram, options: ExecutorOptions | None = None) -> dict:
@@ -319,7 +295,7 @@ def test_same_seed_same_text_other_seed_other_counts():
 
 
 def test_execute_dispatches_program_executor_here():
-    params = sampler_params([isa(ghz)], shots=100)
+    params = sampler_params([isa(ghz3)], shots=100)
     text = execution.execute("executor", params, num_qubits=127, seed=5, started=T0, finished=T1)
 
     assert text == run(params, num_qubits=127, seed=5, started=T0, finished=T1)
