@@ -42,3 +42,15 @@ def rotation() -> QuantumCircuit:
     circuit.name = "rotation"
     circuit.measure_all()
     return circuit
+
+
+def feed_forward() -> QuantumCircuit:
+    """q0 measured as 1, so the classically controlled X flips q1; then q0 is reset."""
+    circuit = QuantumCircuit(2, 2, name="feed_forward")
+    circuit.x(0)
+    circuit.measure(0, 0)
+    with circuit.if_test((circuit.clbits[0], 1)):
+        circuit.x(1)
+    circuit.measure(1, 1)
+    circuit.reset(0)
+    return circuit

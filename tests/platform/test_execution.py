@@ -25,7 +25,7 @@ try:
 except ImportError:  # qiskit-ibm-runtime < 0.48
     from qiskit_ibm_runtime.utils.result_decoder import ResultDecoder
 
-from circuits import bell, bell_unmeasured, ghz3, rotation, rotation_unmeasured
+from circuits import bell, bell_unmeasured, feed_forward, ghz3, rotation, rotation_unmeasured
 from pytest_qsession.platform.execution import ExecutionError, execute, execution_count
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -167,13 +167,7 @@ def test_multiple_pubs_each_get_results_and_a_span():
 
 
 def test_dynamic_circuit_with_feed_forward():
-    circuit = QuantumCircuit(2, 2)
-    circuit.x(0)
-    circuit.measure(0, 0)
-    with circuit.if_test((circuit.clbits[0], 1)):
-        circuit.x(1)
-    circuit.measure(1, 1)
-    circuit.reset(0)
+    circuit = feed_forward()
     circuit.h(0)
     circuit.measure(0, 0)
     result = run("sampler", sampler_params([circuit]))

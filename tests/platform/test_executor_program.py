@@ -40,7 +40,7 @@ from qiskit_ibm_runtime.results import QuantumProgramResult
 from samplomatic import build
 from samplomatic.transpiler import generate_boxing_pass_manager
 
-from circuits import bell, bell_unmeasured, ghz3, rotation, rotation_unmeasured
+from circuits import bell, bell_unmeasured, feed_forward, ghz3, rotation, rotation_unmeasured
 from pytest_qsession.platform import execution
 from pytest_qsession.platform.execution import ExecutionError
 from pytest_qsession.platform.executor_program import execution_count, run
@@ -158,13 +158,7 @@ def test_sampler_parameter_sweep_has_the_pub_shape(twirl):
 
 
 def test_mid_circuit_measurement_and_feed_forward():
-    circuit = QuantumCircuit(2, 2)
-    circuit.x(0)
-    circuit.measure(0, 0)
-    with circuit.if_test((circuit.clbits[0], 1)):
-        circuit.x(1)
-    circuit.measure(1, 1)
-    circuit.reset(0)
+    circuit = feed_forward()
     manager = generate_preset_pass_manager(optimization_level=1, backend=backend())
     (pub_result,) = decode(execute(sampler_params([manager.run(circuit)], shots=100)))
 
