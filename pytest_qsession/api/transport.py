@@ -3,19 +3,21 @@
 We replace urllib3's `HTTPConnectionPool._make_request`, the one call that sends a request and
 reads its response. Everything above it stays real: `requests`, the client's `RetrySession`,
 urllib3's `Retry` (so a 5xx is retried by the client's own policy) and the client's decoding.
-Requests to IBM hosts are answered in process; requests to any other host go out untouched.
+Requests to IBM hosts are answered in process, before any proxy is contacted; requests to any
+other host go out untouched.
 """
 
 from __future__ import annotations
 
 import io
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from urllib3.connectionpool import HTTPConnectionPool
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.response import HTTPResponse
 
 IBM_DOMAIN = "ibm.com"
@@ -54,39 +56,54 @@ def is_ibm_host(host: str) -> bool:
     return host == IBM_DOMAIN or host.endswith("." + IBM_DOMAIN)
 
 
+class ClientOutlivedFake(RuntimeError):
+    """A client made while a fake platform was active was used after every fake stopped."""
+
+
 class Interceptor:
-    """Routes every request for an IBM host to `handle` while installed."""
+    """Routes every request for an IBM host to `handle` while installed.
+
+    Fakes stack: the one installed last answers, and the one below answers again once it is
+    uninstalled (a test's own fake on top of the suite's). urllib3 is patched while at least one
+    is installed, at the two places a request to an IBM host could leave the process: the CONNECT
+    tunnel a proxy needs (`_prepare_proxy`, which runs before any request is sent) and the request
+    itself (`_make_request`). So proxies from the environment or `proxies=` are never contacted
+    for IBM hosts, and every other host goes out untouched, through its proxy if it has one.
+    """
 
     _lock = threading.Lock()
-    _installed: Interceptor | None = None
+    _stack: list[Interceptor] = []
+    _originals: tuple[Any, Any] | None = None
+    #: Connection pools that carried an answered request: after the last fake stops they refuse
+    #: IBM requests instead of reaching the real service with a fake-era client.
+    _served_pools: weakref.WeakSet[HTTPConnectionPool] = weakref.WeakSet()
 
     def __init__(self, handle: Handler) -> None:
         self.handle = handle
-        self._original: Any = None
+
+    @classmethod
+    def active(cls) -> Interceptor | None:
+        return cls._stack[-1] if cls._stack else None
 
     def install(self) -> None:
         with Interceptor._lock:
-            if Interceptor._installed is not None:
-                raise RuntimeError("another fake IBM Quantum Platform is already active")
-            original = HTTPConnectionPool._make_request
-            interceptor = self
-
-            def _make_request(pool, conn, method, url, body=None, headers=None, retries=None, **kw):
-                if not is_ibm_host(pool.host):
-                    return original(pool, conn, method, url, body, headers, retries, **kw)
-                return interceptor._answer(pool.host, method, url, body, headers or {}, retries, kw)
-
-            self._original = original
-            HTTPConnectionPool._make_request = _make_request  # type: ignore[method-assign]
-            Interceptor._installed = self
+            if self in Interceptor._stack:
+                raise RuntimeError("this fake IBM Quantum Platform is already active")
+            if not Interceptor._stack:
+                _patch_urllib3()
+            Interceptor._stack.append(self)
 
     def uninstall(self) -> None:
         with Interceptor._lock:
-            if Interceptor._installed is self:
-                HTTPConnectionPool._make_request = self._original  # type: ignore[method-assign]
-                Interceptor._installed = None
+            if self not in Interceptor._stack:
+                return
+            Interceptor._stack.remove(self)
+            if not Interceptor._stack:
+                _unpatch_urllib3()
+                for pool in list(Interceptor._served_pools):
+                    _guard(pool)
 
-    def _answer(self, host, method, url, body, headers, retries, kw) -> HTTPResponse:
+    def answer(self, host, method, url, body, headers, retries, kw) -> HTTPResponse:
         parts = urlsplit(url)
         request = Request(
             method=method.upper(),
@@ -107,6 +124,71 @@ class Interceptor:
             request_url=url,
             retries=retries,
         )
+
+
+def destination(pool: HTTPConnectionPool, url: str) -> str:
+    """The host a request is for: the pool's, or the absolute URL's when a proxy forwards it."""
+    if url.startswith(("http://", "https://")):
+        return urlsplit(url).hostname or pool.host
+    return pool.host
+
+
+def _patch_urllib3() -> None:
+    make_request = HTTPConnectionPool._make_request
+    prepare_proxy = HTTPSConnectionPool._prepare_proxy
+
+    def _make_request(pool, conn, method, url, body=None, headers=None, retries=None, **kw):
+        host = destination(pool, url)
+        fake = Interceptor.active()
+        if fake is None or not is_ibm_host(host):
+            return make_request(pool, conn, method, url, body, headers, retries, **kw)
+        Interceptor._served_pools.add(pool)
+        return fake.answer(host, method, url, body, headers or {}, retries, kw)
+
+    def _prepare_proxy(pool, conn):
+        if Interceptor.active() is not None and is_ibm_host(pool.host):
+            return None  # answered in process: no tunnel through the proxy
+        return prepare_proxy(pool, conn)
+
+    Interceptor._originals = (make_request, prepare_proxy)
+    HTTPConnectionPool._make_request = _make_request  # type: ignore[method-assign]
+    HTTPSConnectionPool._prepare_proxy = _prepare_proxy  # type: ignore[method-assign]
+
+
+def _unpatch_urllib3() -> None:
+    if Interceptor._originals is not None:
+        make_request, prepare_proxy = Interceptor._originals
+        HTTPConnectionPool._make_request = make_request  # type: ignore[method-assign]
+        HTTPSConnectionPool._prepare_proxy = prepare_proxy  # type: ignore[method-assign]
+        Interceptor._originals = None
+
+
+def _guard(pool: HTTPConnectionPool) -> None:
+    """Make a pool that served the fake refuse IBM requests while no fake is active.
+
+    Set on the pool object itself, so nothing global stays patched: clients made outside the
+    fake, and other hosts, are unaffected. When a fake is active again it answers as usual.
+    """
+    if "_make_request" in vars(pool):
+        return
+
+    def _make_request(conn, method, url, *args, **kw):
+        if Interceptor.active() is None and is_ibm_host(destination(pool, url)):
+            raise ClientOutlivedFake(
+                f"{method} https://{destination(pool, url)}{urlsplit(url).path}: this client "
+                "was created while pytest-qsession's fake IBM Quantum Platform was active, and "
+                "the fake has stopped. It will not contact the real service; create a new "
+                "QiskitRuntimeService outside the fake for that."
+            )
+        return type(pool)._make_request(pool, conn, method, url, *args, **kw)
+
+    def _prepare_proxy(conn):
+        if Interceptor.active() is None and is_ibm_host(pool.host):
+            return None  # the request will be refused: open no tunnel for it
+        return type(pool)._prepare_proxy(pool, conn)
+
+    pool._make_request = _make_request  # type: ignore[method-assign]
+    pool._prepare_proxy = _prepare_proxy  # type: ignore[method-assign]
 
 
 def _as_bytes(body: Any) -> bytes:
