@@ -24,6 +24,7 @@ class Options:
     """Everything a test may set with `@pytest.mark.fake_runtime(...)`."""
 
     backends: Mapping[str, int] = field(default_factory=catalog.default_backends)
+    backend_aliases: Mapping[str, str] = field(default_factory=dict)
     plan: str = "premium"
     interactive_timeout: float | None = None
     max_time: int | None = None
@@ -71,6 +72,23 @@ def _backends(value: Any) -> dict[str, int]:
     if not result:
         raise OptionError("backends must name at least one backend")
     return result
+
+
+def _backend_aliases(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise OptionError(
+            f"backend_aliases must be a {{new_name: snapshot_name}} dict, got {value!r}"
+        )
+    known = set(catalog.available_names())
+    for alias, snapshot in value.items():
+        if not isinstance(alias, str) or not alias:
+            raise OptionError(f"backend_aliases: a new name must be a non-empty string, got {alias!r}")
+        if snapshot not in known:
+            raise OptionError(
+                f"backend_aliases: {alias!r} copies unknown backend {snapshot!r}; "
+                f"available: {', '.join(catalog.available_names())}"
+            )
+    return dict(value)
 
 
 def _plan(value: Any) -> str:
@@ -131,6 +149,7 @@ def _noise(value: Any) -> bool:
 
 _CHECKS: dict[str, Callable[[Any], Any]] = {
     "backends": _backends,
+    "backend_aliases": _backend_aliases,
     "plan": _plan,
     "interactive_timeout": _optional(_positive("interactive_timeout")),
     "max_time": _optional(_positive("max_time", integer=True)),

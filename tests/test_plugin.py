@@ -27,7 +27,7 @@ def test_marker_options_reach_the_platform_closest_wins(pytester):
 @pytest.mark.parametrize(
     ("marker", "message"),
     [
-        ("fake_runtime(colour='blue')", "unknown option(s) 'colour'; known options are: backends"),
+        ("fake_runtime(colour='blue')", "unknown option(s) 'colour'; known options are: backend_aliases, backends"),
         ("fake_runtime(plan='gold')", "plan must be one of 'premium', 'open', got 'gold'"),
         ("fake_runtime(backends=['ibm_nowhere'])", "backends: unknown backend 'ibm_nowhere'"),
         ("fake_runtime(interactive_timeout=-1)", "interactive_timeout must be a number > 0"),

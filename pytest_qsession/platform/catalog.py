@@ -39,27 +39,35 @@ def default_backends() -> dict[str, int]:
 
 @dataclass
 class Backend:
-    """One simulated QPU: its published snapshot and its live status (which tests may change)."""
+    """One simulated QPU: its published snapshot and its live status (which tests may change).
+
+    `snapshot` names the snapshot it is served from: its own name, or, for an alias
+    (`backend_aliases`), the real backend it is a copy of.
+    """
 
     name: str
     num_qubits: int
     queue_length: int = 0
     operational: bool = True
+    snapshot: str = ""
+
+    def __post_init__(self) -> None:
+        self.snapshot = self.snapshot or self.name
 
     @property
     def configuration_text(self) -> str:
-        """The `/configuration` body, served as the snapshot has it."""
-        return _texts(self.name)[0]
+        """The `/configuration` body, served as the snapshot has it (renamed for an alias)."""
+        return _texts(self.snapshot, self.name)[0]
 
     @property
     def properties_text(self) -> str:
-        """The `/properties` body, served as the snapshot has it."""
-        return _texts(self.name)[1]
+        """The `/properties` body, served as the snapshot has it (renamed for an alias)."""
+        return _texts(self.snapshot, self.name)[1]
 
     @property
     def isa(self) -> IsaRules:
         """The instructions and couplings a circuit must keep to on this backend."""
-        return _isa(self.name)
+        return _isa(self.snapshot)
 
 
 @lru_cache(maxsize=None)
@@ -84,9 +92,14 @@ def available_names() -> list[str]:
 
 
 @lru_cache(maxsize=None)
-def _texts(name: str) -> tuple[str, str]:
-    conf, props = _snapshot_files()[name]
-    return conf.read_text(encoding="utf-8"), props.read_text(encoding="utf-8")
+def _texts(snapshot: str, served_as: str | None = None) -> tuple[str, str]:
+    """The snapshot's configuration and properties; every field naming the backend renamed to
+    `served_as` (a JSON string equal to the snapshot's name is a name-bearing field)."""
+    conf, props = _snapshot_files()[snapshot]
+    texts = conf.read_text(encoding="utf-8"), props.read_text(encoding="utf-8")
+    if served_as is None or served_as == snapshot:
+        return texts
+    return tuple(t.replace(json.dumps(snapshot), json.dumps(served_as)) for t in texts)  # type: ignore[return-value]
 
 
 @lru_cache(maxsize=None)
@@ -99,8 +112,12 @@ def _num_qubits(name: str) -> int:
     return int(json.loads(_texts(name)[0])["n_qubits"])
 
 
-def load_backend(name: str, queue_length: int = 0) -> Backend:
-    """Build a fresh backend from its snapshot (raises KeyError for an unknown name)."""
-    if name not in _snapshot_files():
-        raise KeyError(name)
-    return Backend(name=name, num_qubits=_num_qubits(name), queue_length=queue_length)
+def load_backend(name: str, queue_length: int = 0, *, snapshot: str | None = None) -> Backend:
+    """Build a fresh backend from its snapshot, or as a copy of `snapshot` served under `name`
+    (raises KeyError for an unknown snapshot)."""
+    source = snapshot or name
+    if source not in _snapshot_files():
+        raise KeyError(source)
+    return Backend(
+        name=name, num_qubits=_num_qubits(source), queue_length=queue_length, snapshot=source
+    )

@@ -79,6 +79,9 @@ class Platform:
         self.backends = {
             name: catalog.load_backend(name, queue) for name, queue in options.backends.items()
         }
+        for alias, snapshot in options.backend_aliases.items():
+            queue = catalog.DEFAULT_BACKENDS.get(snapshot, 0)
+            self.backends[alias] = catalog.load_backend(alias, queue, snapshot=snapshot)
         self.scheduler = Scheduler(
             Settings(
                 plan=self.plan,
@@ -333,7 +336,7 @@ class Platform:
                 seed=self._ids.stream_seed(job.job_id),
                 started=started,
                 finished=started + timedelta(seconds=seconds) if started else None,
-                noise_model=noise.for_backend(backend.name) if self.options.noise else None,
+                noise_model=noise.for_backend(backend.snapshot) if self.options.noise else None,
             )
         except execution.ExecutionError as error:
             raise JobRejected(str(error)) from None
