@@ -26,6 +26,11 @@ from freezegun import freeze_time
 
 _MICROSECOND = timedelta(microseconds=1)
 
+#: (tool, handle) of every clock a fake platform started and has not stopped. A fake that starts
+#: on top of another fake's clock (a test's own platform inside the suite's) freezes its own
+#: time; on top of a clock the test started itself, it follows that one.
+_STARTED_BY_US: list[tuple[Any, Any]] = []
+
 
 class NeverFinishes(RuntimeError):
     """A client waits, without a timeout, on a job the platform will never finish."""
@@ -49,8 +54,9 @@ class Clock:
         self.on_move: list[Callable[[], object]] = []
 
     def start(self, *, use_time_machine: bool = False) -> None:
-        if _active_source() is not None:
-            return
+        active = _active_source()
+        if active is not None and not any(active.handle is h for _, h in _STARTED_BY_US):
+            return  # the test's own time-travel tool: follow it
         if use_time_machine:
             import time_machine
 
@@ -58,10 +64,11 @@ class Clock:
         else:
             # pytest's own timing (durations, junit times) keeps real time.
             self._owned = freeze_time(self._start, ignore=["_pytest.timing"])
-        self._owned.start()
+        _STARTED_BY_US.append((self._owned, self._owned.start()))
 
     def stop(self) -> None:
         if self._owned is not None:
+            _STARTED_BY_US[:] = [(o, h) for o, h in _STARTED_BY_US if o is not self._owned]
             self._owned.stop()
             self._owned = None
 

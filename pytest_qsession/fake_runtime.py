@@ -8,7 +8,10 @@ This is what the `fake_runtime` fixture yields. It can also be used without pyte
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import sys
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +25,7 @@ from qiskit_ibm_runtime.accounts import management as accounts
 
 from .api.cloud import Account
 from .api.routes import App, Context
-from .api.transport import Interceptor
+from .api.transport import Interceptor, Reply, Request
 from .clock import Clock, VirtualSleep
 from .options import Options
 from .platform.faults import DROP, JobFault, RequestFault
@@ -33,8 +36,6 @@ from .timeline import Row, build_rows, render_chart, render_log, render_svg
 
 _POLL_LOOP = RuntimeJobV2.wait_for_final_state.__code__
 
-#: Environment the client reads to build its default account; other QISKIT_IBM_* are cleared.
-_ACCOUNT_ENV = ("QISKIT_IBM_TOKEN", "QISKIT_IBM_INSTANCE", "QISKIT_IBM_CHANNEL", "QISKIT_IBM_URL")
 
 
 class FakeRuntime:
@@ -57,7 +58,7 @@ class FakeRuntime:
         self.clock.on_move.append(self.platform.sync)  # records are current after a tick
         self.account = Account(plan=self.platform.plan)
         self._app = App(Context(self.platform, self.account))
-        self._interceptor = Interceptor(self._app)
+        self._interceptor = Interceptor(self._handle)
         self._patches: pytest.MonkeyPatch | None = None
         self.time_source = "not started"
         self._home: tempfile.TemporaryDirectory[str] | None = None
@@ -72,17 +73,7 @@ class FakeRuntime:
         patches = self._patches = pytest.MonkeyPatch()
         self._home = tempfile.TemporaryDirectory(prefix="qsession-")
         try:
-            for name in _ACCOUNT_ENV:
-                patches.delenv(name, raising=False)
-            patches.setenv("QISKIT_IBM_TOKEN", self.account.api_key)
-            patches.setenv("QISKIT_IBM_INSTANCE", self.account.crn)
-            patches.setenv("QISKIT_IBM_CHANNEL", "ibm_quantum_platform")
-            patches.delenv("IAM_URL", raising=False)
-            # The client inspects the whole call stack on every request to name the caller
-            # in a usage header; that costs milliseconds per request and tells us nothing.
-            patches.setenv("USAGE_DATA_OPT_OUT", "True")
-            accounts_file = os.path.join(self._home.name, "qiskit-ibm.json")
-            patches.setattr(accounts, "_DEFAULT_ACCOUNT_CONFIG_JSON_FILE", accounts_file)
+            self._adopt_account_world(patches)
             self.clock.start(use_time_machine=use_time_machine)
             self.time_source = self.clock.source
             self.platform.begin(self.clock.now())
@@ -98,6 +89,43 @@ class FakeRuntime:
             self.stop()
             raise
         return self
+
+    def _adopt_account_world(self, patches: pytest.MonkeyPatch) -> None:
+        """Serve the user's own account world; sign `QiskitRuntimeService()` in to ours otherwise.
+
+        The user's `QISKIT_IBM_*` variables stay as they are and their instances are served. Saved
+        accounts stay readable by name from a private copy of the accounts file, so nothing the
+        client writes reaches the user's file. With no `QISKIT_IBM_TOKEN` set, the fake's own
+        account is the default one, the same on every machine.
+        """
+        saved = os.path.expanduser(accounts._DEFAULT_ACCOUNT_CONFIG_JSON_FILE)
+        private = os.path.join(self._home.name, "qiskit-ibm.json")
+        if os.path.isfile(saved):
+            shutil.copyfile(saved, private)
+            for entry in _saved_accounts(private):
+                if entry.get("instance"):
+                    self.account.add_instance(entry["instance"])
+        patches.setattr(accounts, "_DEFAULT_ACCOUNT_CONFIG_JSON_FILE", private)
+        if os.environ.get("QISKIT_IBM_TOKEN"):
+            if os.environ.get("QISKIT_IBM_INSTANCE"):
+                self.account.add_instance(os.environ["QISKIT_IBM_INSTANCE"])
+        else:
+            patches.setenv("QISKIT_IBM_TOKEN", self.account.api_key)
+            patches.setenv("QISKIT_IBM_INSTANCE", self.account.crn)
+        if not os.environ.get("QISKIT_IBM_CHANNEL"):
+            patches.setenv("QISKIT_IBM_CHANNEL", "ibm_quantum_platform")
+        # The client inspects the whole call stack on every request to name the caller
+        # in a usage header; that costs milliseconds per request and tells us nothing.
+        patches.setenv("USAGE_DATA_OPT_OUT", "True")
+
+    def _handle(self, request: Request) -> Reply:
+        """Answer a request; a Global Search first learns the instance the asking client names."""
+        if request.method == "POST" and request.path == "/v3/resources/search":
+            named = _asking_account_instance()
+            if named:
+                with self.platform.lock:
+                    self.account.add_instance(named)
+        return self._app(request)
 
     def stop(self) -> None:
         """Undo everything `start` did, in reverse. Records stay readable at the last instant."""
@@ -219,11 +247,12 @@ class FakeRuntime:
         ident = session if isinstance(session, str) else session.session_id
         return self.platform.session(ident)
 
-    def timeline(self) -> str:
-        """A readable, chronological account of what happened, in virtual time."""
+    def timeline(self, since: int = 0) -> str:
+        """A readable, chronological account of what happened, in virtual time (from the
+        `since`-th event on)."""
         with self.platform.lock:
             self.platform.sync()
-            return render_log(self.platform.events, self.platform.origin)
+            return render_log(self.platform.events[since:], self.platform.origin)
 
     def timeline_chart(self, width: int = 64) -> str:
         """The timeline drawn as a text chart: a row per session and job on the time axis."""
@@ -291,3 +320,32 @@ def _client_poll_loop(frame: FrameType) -> dict[str, Any] | None:
         }
     except KeyError:
         return None
+
+
+def _saved_accounts(path: str) -> list[dict[str, Any]]:
+    """The entries of a qiskit-ibm.json accounts file (empty if it cannot be read)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            entries = json.load(handle)
+    except (OSError, ValueError):
+        return []
+    return [e for e in entries.values() if isinstance(e, dict)] if isinstance(entries, dict) else []
+
+
+def _asking_account_instance() -> str | None:
+    """The instance (CRN or name) of the client `Account` whose request is being answered.
+
+    The client checks that the instance it was given is among those Global Search returns, and
+    resolves an instance name through it; the request itself does not say which instance that
+    is, so we read it from the caller's `Account` object up the stack (read only).
+    """
+    from qiskit_ibm_runtime.accounts.account import Account
+
+    frame = sys._getframe(1)
+    while frame is not None:
+        owner = frame.f_locals.get("self")
+        if isinstance(owner, Account):
+            instance = getattr(owner, "instance", None)
+            return instance if isinstance(instance, str) and instance != "auto" else None
+        frame = frame.f_back
+    return None

@@ -16,6 +16,9 @@ from .options import Options, OptionError
 MARKER = "fake_runtime"
 FAKE_KEY = pytest.StashKey[FakeRuntime]()
 DEFAULTS_KEY = pytest.StashKey[dict]()
+SUITE_KEY = pytest.StashKey[FakeRuntime]()
+#: Where the suite platform's history and unimplemented calls stood when a test began.
+BOOKMARK_KEY = pytest.StashKey[tuple[int, int]]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -48,7 +51,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(**options): configure the fake IBM Quantum Platform of the `fake_runtime` "
-        "fixture (backends, plan, interactive_timeout, max_time, job_duration, queue_wait, "
+        "fixture (backends, backend_aliases, plan, interactive_timeout, max_time, job_duration, queue_wait, "
         "start, seed, session_lanes, batch_lanes, noise).",
     )
     pairs = list(config.getini("fake_runtime_options")) + config.getoption("fake_runtime_option")
@@ -58,6 +61,34 @@ def pytest_configure(config: pytest.Config) -> None:
     except OptionError as error:
         raise pytest.UsageError(f"fake_runtime options: {error}") from None
     config.stash[DEFAULTS_KEY] = defaults
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Suite mode: one platform for the whole run (per xdist worker), active before collection,
+    so import-time code and session, module and class fixtures talk to it."""
+    config = session.config
+    if not _suite_wide(config) or _is_xdist_controller(config):
+        return
+    options = Options.build(**config.stash[DEFAULTS_KEY])
+    suite = _new_fake(config, options).start()
+    config.stash[SUITE_KEY] = suite
+    config.add_cleanup(suite.stop)
+    config.hook.pytest_qsession_configure(fake_runtime=suite)
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    """The xdist controller runs no test: only its workers need a platform."""
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+
+
+def _new_fake(config: pytest.Config, options: Options) -> FakeRuntime:
+    hook = config.hook
+    return FakeRuntime(
+        options,
+        duration_model=lambda job: hook.pytest_qsession_job_duration(job=job),
+        on_change=_announce(hook),
+    )
 
 
 def _parse_pair(pair: str) -> tuple[str, Any]:
@@ -108,11 +139,7 @@ def fake_runtime(request: pytest.FixtureRequest) -> Iterator[FakeRuntime]:
     if "freezer" in request.fixturenames:
         request.getfixturevalue("freezer")  # start the test's freezegun first, then follow it
     hook = config.hook
-    fake = FakeRuntime(
-        options,
-        duration_model=lambda job: hook.pytest_qsession_job_duration(job=job),
-        on_change=_announce(hook),
-    )
+    fake = _new_fake(config, options)
     fake.start(use_time_machine="time_machine" in request.fixturenames)
     request.node.stash[FAKE_KEY] = fake
     try:
@@ -138,19 +165,47 @@ def _announce(hook: Any) -> Any:
     return on_change
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    suite = item.config.stash.get(SUITE_KEY, None)
+    if suite is not None:
+        item.stash[BOOKMARK_KEY] = (len(suite.platform.events), len(suite.unimplemented_calls))
+
+
 @pytest.fixture(autouse=True)
-def _fake_runtime_for_every_test(request: pytest.FixtureRequest) -> None:
-    """With --fake-runtime (or the ini option), every test runs against the fake."""
-    if _suite_wide(request.config):
+def _fake_runtime_for_every_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Suite mode: a test with the marker gets its own platform; any other test uses the
+    suite's, and fails at teardown if it asked the suite's for a route the fake lacks."""
+    suite = request.config.stash.get(SUITE_KEY, None)
+    if suite is not None and request.node.get_closest_marker(MARKER) is not None:
         request.getfixturevalue("fake_runtime")
+    yield
+    if suite is None or FAKE_KEY in request.node.stash:
+        return
+    _, unimplemented = request.node.stash.get(BOOKMARK_KEY, (0, 0))
+    missing = suite.unimplemented_calls[unimplemented:]
+    if missing:
+        pytest.fail(
+            "pytest-qsession was asked for routes it does not implement:\n  " + "\n  ".join(missing),
+            pytrace=False,
+        )
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[Any]:
     report = yield
+    if not report.failed:
+        return report
     fake = item.stash.get(FAKE_KEY, None)
-    if fake is not None and report.failed:
+    suite = item.config.stash.get(SUITE_KEY, None)
+    if fake is not None:
         report.sections.append(
             (f"fake_runtime timeline (time: {fake.time_source})", fake.timeline_chart() + "\n\n" + fake.timeline())
         )
+    elif suite is not None:
+        since, _ = item.stash.get(BOOKMARK_KEY, (0, 0))
+        if len(suite.platform.events) > since:
+            report.sections.append(
+                ("fake_runtime timeline (the suite's platform, during this test)", suite.timeline(since=since))
+            )
     return report

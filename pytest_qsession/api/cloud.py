@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..platform.plans import Plan
@@ -21,25 +22,59 @@ if TYPE_CHECKING:
 TOKEN_LIFETIME = 3600
 
 
-@dataclass(frozen=True)
+#: The IBM Cloud account id in every CRN the fake serves.
+ACCOUNT_ID = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+
+
+@dataclass
 class Account:
-    """The one IBM Cloud account and instance the fake platform offers."""
+    """The IBM Cloud account the fake offers: its own instance, plus every instance the user's
+    world names (environment, saved accounts, `instance=`), each served on the configured plan."""
 
     plan: Plan
     api_key: str = "qsession-fake-api-key"
     instance_name: str = "qsession-instance"
     region: str = "us-east"
+    #: crn -> instance name, in the order they became known; the fake's own comes first.
+    instances: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.instances.setdefault(self.crn, self.instance_name)
 
     @property
     def crn(self) -> str:
         return (
             f"crn:v1:bluemix:public:quantum-computing:{self.region}:"
-            "a/0a1b2c3d4e5f60718293a4b5c6d7e8f9:5e7b3c1a-8f2d-4c6e-9a0b-1d2e3f4a5b6c::"
+            f"a/{ACCOUNT_ID}:5e7b3c1a-8f2d-4c6e-9a0b-1d2e3f4a5b6c::"
         )
 
     @property
     def plan_id(self) -> str:
         return f"qsession-{self.plan.name}-plan"
+
+    def add_instance(self, crn_or_name: str) -> str:
+        """Serve an instance the user names, by CRN or by name; return its CRN."""
+        if crn_or_name.startswith("crn:"):
+            self.instances.setdefault(crn_or_name, _name_in(crn_or_name))
+            return crn_or_name
+        for crn, name in self.instances.items():
+            if name == crn_or_name:
+                return crn
+        crn = crn_for(crn_or_name, self.region)
+        self.instances[crn] = crn_or_name
+        return crn
+
+
+def crn_for(name: str, region: str) -> str:
+    """A stable CRN for an instance known only by its name."""
+    guid = uuid.uuid5(uuid.NAMESPACE_URL, f"qsession-instance/{name}")
+    return f"crn:v1:bluemix:public:quantum-computing:{region}:a/{ACCOUNT_ID}:{guid}::"
+
+
+def _name_in(crn: str) -> str:
+    """A readable instance name for a CRN the user gave (its service-instance segment)."""
+    parts = crn.split(":")
+    return parts[7] if len(parts) > 7 and parts[7] else crn
 
 
 def json_reply(body: Any, status: int = 200) -> Reply:
@@ -67,16 +102,30 @@ def iam_token(ctx: Context, request: Request) -> Reply:
 
 
 def search_resources(ctx: Context, request: Request) -> Reply:
-    """`POST /v3/resources/search`: the one quantum-computing instance of the account."""
+    """`POST /v3/resources/search`: every quantum-computing instance the account serves."""
     account = ctx.account
-    item = {
-        "crn": account.crn,
-        "name": account.instance_name,
-        "service_plan_unique_id": account.plan_id,
-        "doc": {"extensions": {"virtual_private_endpoints": {}, "quantum": {"allocation": 1}}},
-        "tags": [],
-    }
-    return json_reply({"items": [item], "limit": 100})
+    items = [
+        {
+            "crn": crn,
+            "name": name,
+            "service_plan_unique_id": account.plan_id,
+            "doc": {"extensions": {"virtual_private_endpoints": {}, "quantum": {"allocation": 1}}},
+            "tags": [],
+        }
+        for crn, name in account.instances.items()
+    ]
+    return json_reply({"items": items, "limit": 100})
+
+
+def resource_instances(ctx: Context, request: Request) -> Reply:
+    """`GET /v2/resource_instances?name=...` (Resource Controller): an instance name to its CRN.
+
+    Older clients resolve `instance=<name>` this way; any name is served as an instance."""
+    name = request.param("name")
+    if not name:
+        return json_reply({"rows_count": 0, "resources": []})
+    crn = ctx.account.add_instance(name)
+    return json_reply({"rows_count": 1, "resources": [{"crn": crn, "name": name}]})
 
 
 def catalog_entry(ctx: Context, request: Request, plan_id: str) -> Reply:

@@ -48,6 +48,7 @@ ROUTES: tuple[Route, ...] = (
     _route("iam", "POST", "/identity/token", cloud.iam_token),
     _route("search", "POST", "/v3/resources/search", cloud.search_resources),
     _route("catalog", "GET", "/api/v1/{plan_id}", cloud.catalog_entry),
+    _route("resource-controller", "GET", "/v2/resource_instances", cloud.resource_instances),
     _route("runtime", "GET", "/backends", handlers.list_backends),
     _route("runtime", "GET", "/backends/{name}/configuration", handlers.backend_configuration),
     _route("runtime", "GET", "/backends/{name}/properties", handlers.backend_properties),
@@ -78,6 +79,8 @@ def service_of(host: str) -> str:
         return "search"
     if host.startswith("globalcatalog."):
         return "catalog"
+    if host.startswith("resource-controller."):
+        return "resource-controller"
     if "quantum" in host:
         return "runtime"
     return "unknown"
