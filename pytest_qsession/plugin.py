@@ -31,7 +31,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--fake-runtime",
         action="store_true",
         default=None,
-        help="run every test with the fake IBM Quantum Platform active (ini: fake_runtime).",
+        help="run the whole session against one fake IBM Quantum Platform, from collection to the "
+        "end; a test with the fake_runtime marker or fixture gets its own (ini: fake_runtime).",
     )
     group.addoption(
         "--fake-runtime-option",
@@ -108,7 +109,11 @@ def _suite_wide(config: pytest.Config) -> bool:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    where = "every test (--fake-runtime)" if _suite_wide(config) else "tests that use fake_runtime"
+    where = (
+        "one platform for the whole run (--fake-runtime), a test's own with the marker"
+        if _suite_wide(config)
+        else "tests that use fake_runtime"
+    )
     return [
         f"qsession: pytest-qsession {version('pytest-qsession')}, "
         f"qiskit-ibm-runtime {version('qiskit-ibm-runtime')}, qiskit-aer {version('qiskit-aer')}",

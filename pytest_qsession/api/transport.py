@@ -10,6 +10,7 @@ other host go out untouched.
 from __future__ import annotations
 
 import io
+import sys
 import threading
 import weakref
 from collections.abc import Callable
@@ -77,6 +78,9 @@ class Interceptor:
     #: Connection pools that carried an answered request: after the last fake stops they refuse
     #: IBM requests instead of reaching the real service with a fake-era client.
     _served_pools: weakref.WeakSet[HTTPConnectionPool] = weakref.WeakSet()
+    #: IAM token managers that signed in to a fake. They open a fresh connection for every
+    #: token refresh, so guarding pools is not enough: they are guarded themselves.
+    _served_token_managers: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def __init__(self, handle: Handler) -> None:
         self.handle = handle
@@ -102,6 +106,8 @@ class Interceptor:
                 _unpatch_urllib3()
                 for pool in list(Interceptor._served_pools):
                     _guard(pool)
+                for manager in list(Interceptor._served_token_managers):
+                    _guard_token_manager(manager)
 
     def answer(self, host, method, url, body, headers, retries, kw) -> HTTPResponse:
         parts = urlsplit(url)
@@ -143,6 +149,9 @@ def _patch_urllib3() -> None:
         if fake is None or not is_ibm_host(host):
             return make_request(pool, conn, method, url, body, headers, retries, **kw)
         Interceptor._served_pools.add(pool)
+        manager = _calling_token_manager()
+        if manager is not None:
+            Interceptor._served_token_managers.add(manager)
         return fake.answer(host, method, url, body, headers or {}, retries, kw)
 
     def _prepare_proxy(pool, conn):
@@ -153,6 +162,19 @@ def _patch_urllib3() -> None:
     Interceptor._originals = (make_request, prepare_proxy)
     HTTPConnectionPool._make_request = _make_request  # type: ignore[method-assign]
     HTTPSConnectionPool._prepare_proxy = _prepare_proxy  # type: ignore[method-assign]
+
+
+def _calling_token_manager() -> Any:
+    """The IBM Cloud SDK token manager whose request this is, if any (found up the stack)."""
+    from ibm_cloud_sdk_core.token_managers.token_manager import TokenManager
+
+    frame = sys._getframe(2)
+    while frame is not None:
+        owner = frame.f_locals.get("self")
+        if isinstance(owner, TokenManager):
+            return owner
+        frame = frame.f_back
+    return None
 
 
 def _unpatch_urllib3() -> None:
@@ -189,6 +211,28 @@ def _guard(pool: HTTPConnectionPool) -> None:
 
     pool._make_request = _make_request  # type: ignore[method-assign]
     pool._prepare_proxy = _prepare_proxy  # type: ignore[method-assign]
+
+
+def _guard_token_manager(manager: Any) -> None:
+    """Make a token manager that signed in to a fake refuse to ask the real IAM for a token
+    (with the API key it was given) while no fake is active."""
+    if "_request" in vars(manager):
+        return
+
+    def _request(method, url, *args, **kw):
+        if Interceptor.active() is None and is_ibm_host(urlsplit(url).hostname or ""):
+            # The SDK paces refreshes: a failed one left marked as running makes the next
+            # caller wait 60 real seconds for it.
+            manager.request_time = 0
+            raise ClientOutlivedFake(
+                f"{method} {url}: this client signed in to pytest-qsession's fake IBM Quantum "
+                "Platform, which has stopped; it was created while the fake was active. It "
+                "will not send its API key to the real service; create a new "
+                "QiskitRuntimeService outside the fake for that."
+            )
+        return type(manager)._request(manager, method, url, *args, **kw)
+
+    manager._request = _request
 
 
 def _as_bytes(body: Any) -> bytes:
