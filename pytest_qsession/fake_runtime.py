@@ -25,6 +25,7 @@ from qiskit_ibm_runtime.accounts import management as accounts
 
 from .api.cloud import Account
 from .api.routes import App, Context
+from .api.tls_reuse import share_sdk_tls_context
 from .api.transport import Interceptor, Reply, Request
 from .clock import Clock, VirtualSleep
 from .options import Options
@@ -74,6 +75,7 @@ class FakeRuntime:
         self._home = tempfile.TemporaryDirectory(prefix="qsession-")
         try:
             self._adopt_account_world(patches)
+            share_sdk_tls_context(patches)
             self.clock.start(use_time_machine=use_time_machine)
             self.time_source = self.clock.source
             self.platform.begin(self.clock.now())

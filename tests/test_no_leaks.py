@@ -115,3 +115,15 @@ def test_a_client_that_outlives_its_fake_fails_at_once_and_contacts_nobody(pytes
     )
     pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=3)
     assert seen == []
+
+
+def test_sdk_adapters_share_one_tls_context_like_the_sdk_builds_it(fake_runtime):
+    from ibm_cloud_sdk_core.http_adapter import SSLHTTPAdapter
+
+    checked, unchecked = SSLHTTPAdapter(), SSLHTTPAdapter(_disable_ssl_verification=True)
+    again = SSLHTTPAdapter()
+
+    context = checked.poolmanager.connection_pool_kw["ssl_context"]
+    assert again.poolmanager.connection_pool_kw["ssl_context"] is context
+    assert context.verify_mode.name == "CERT_REQUIRED" and context.get_ca_certs()
+    assert unchecked.poolmanager.connection_pool_kw["ssl_context"].verify_mode.name == "CERT_NONE"

@@ -57,18 +57,23 @@ def test_teardown_undoes_every_patch(pytester):
     pytester.makepyfile(
         """
         import datetime, os, time
-        from urllib3.connectionpool import HTTPConnectionPool
+        from ibm_cloud_sdk_core.http_adapter import SSLHTTPAdapter
+        from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-        ORIGINAL = (time.sleep, HTTPConnectionPool._make_request, os.environ.get("QISKIT_IBM_TOKEN"))
+        PATCHED = (time.sleep, HTTPConnectionPool._make_request, HTTPSConnectionPool._prepare_proxy,
+                   SSLHTTPAdapter.init_poolmanager)
+        ORIGINAL = PATCHED + (os.environ.get("QISKIT_IBM_TOKEN"),)
 
         def test_uses_the_fake(fake_runtime):
-            assert time.sleep is not ORIGINAL[0]
-            assert HTTPConnectionPool._make_request is not ORIGINAL[1]
+            now = (time.sleep, HTTPConnectionPool._make_request, HTTPSConnectionPool._prepare_proxy,
+                   SSLHTTPAdapter.init_poolmanager)
+            assert all(a is not b for a, b in zip(now, PATCHED))
             assert datetime.datetime.now(datetime.timezone.utc) == fake_runtime.clock.now()
 
         def test_after_it_everything_is_real():
-            assert (time.sleep, HTTPConnectionPool._make_request) == ORIGINAL[:2]
-            assert os.environ.get("QISKIT_IBM_TOKEN") == ORIGINAL[2]
+            assert (time.sleep, HTTPConnectionPool._make_request, HTTPSConnectionPool._prepare_proxy,
+                    SSLHTTPAdapter.init_poolmanager) == PATCHED
+            assert os.environ.get("QISKIT_IBM_TOKEN") == ORIGINAL[-1]
             assert datetime.datetime.now().year < 2100 and type(datetime.datetime.now()).__name__ == "datetime"
         """
     )
