@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
+import requests
 
 
 def test_marker_options_reach_the_platform_closest_wins(pytester):
@@ -284,3 +284,11 @@ def test_timeline_svg_writes_a_picture(fake_runtime, tmp_path):
     svg = path.read_text()
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
     assert "dedicated " in svg and 'fill="#c6dbef"' in svg  # the session row, open
+
+
+def test_an_error_reply_carries_the_standard_reason_phrase(fake_runtime):
+    reply = requests.post("https://quantum.cloud.ibm.com/api/v1/jobs", data="not json")
+
+    assert (reply.status_code, reply.reason) == (400, "Bad Request")
+    with pytest.raises(requests.HTTPError, match="^400 Client Error: Bad Request for url: "):
+        reply.raise_for_status()

@@ -9,6 +9,7 @@ Requests to IBM hosts are answered in process; requests to any other host go out
 from __future__ import annotations
 
 import io
+from http.client import responses as REASON_PHRASES
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -101,6 +102,7 @@ class Interceptor:
             body=io.BytesIO(reply.body),
             headers={"Content-Length": str(len(reply.body)), **reply.headers},
             status=reply.status,
+            reason=REASON_PHRASES.get(reply.status, ""),  # "404 Client Error: Not Found for url"
             preload_content=kw.get("preload_content", True),
             decode_content=kw.get("decode_content", True),
             request_method=method,
