@@ -1,11 +1,17 @@
-"""The README's example test runs, as a user would paste it."""
+"""The README's example test runs, as a user would paste it, and the README renders as intended."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from markdown_it import MarkdownIt
+
 README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _tokens() -> list:
+    return MarkdownIt("commonmark").enable("table").parse(README.read_text(encoding="utf-8"))
 
 
 def test_the_readme_example_passes(pytester):
@@ -14,3 +20,34 @@ def test_the_readme_example_passes(pytester):
     pytester.makepyfile(test_readme_example=example)
 
     pytester.runpytest("-W", "ignore::DeprecationWarning").assert_outcomes(passed=1)
+
+
+def test_every_table_row_renders_inside_a_table():
+    """A blank line inside a table turns the rows after it into a paragraph of pipes."""
+    tokens = _tokens()
+    in_tables = {line for t in tokens if t.type == "table_open" for line in range(*t.map)}
+    in_code = {line for t in tokens if t.type in ("fence", "code_block") for line in range(*t.map)}
+    lines = README.read_text(encoding="utf-8").splitlines()
+
+    stray = [
+        f"line {number + 1}: {text[:60]}"
+        for number, text in enumerate(lines)
+        if text.startswith("|") and number not in in_tables | in_code
+    ]
+
+    assert stray == []
+    assert sum(t.type == "table_open" for t in tokens) >= 4
+
+
+def test_every_section_renders_as_a_heading():
+    tokens = _tokens()
+    headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
+    in_code = {line for t in tokens if t.type in ("fence", "code_block") for line in range(*t.map)}
+    written = [
+        text.lstrip("#").strip()
+        for number, text in enumerate(README.read_text(encoding="utf-8").splitlines())
+        if text.startswith("#") and number not in in_code
+    ]
+
+    assert headings == written
+    assert headings[0] == "pytest-qsession" and "Fidelity" in headings
