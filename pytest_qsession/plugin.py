@@ -102,9 +102,11 @@ def fake_runtime(request: pytest.FixtureRequest) -> Iterator[FakeRuntime]:
     config = request.config
     try:
         given = {**config.stash[DEFAULTS_KEY], **_marker_options(request.node)}
-        options = Options.build(**given)
+        options, problem = Options.build(**given), None
     except OptionError as error:
-        pytest.fail(f"@pytest.mark.{MARKER}: {error}", pytrace=False)
+        options, problem = None, str(error)
+    if problem is not None:  # failing outside the except prints the message once, not twice
+        pytest.fail(f"@pytest.mark.{MARKER}: {problem}", pytrace=False)
     if "freezer" in request.fixturenames:
         request.getfixturevalue("freezer")  # start the test's freezegun first, then follow it
     hook = config.hook

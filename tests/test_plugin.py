@@ -33,6 +33,8 @@ def test_marker_options_reach_the_platform_closest_wins(pytester):
         ("fake_runtime(interactive_timeout=-1)", "interactive_timeout must be a number > 0"),
         ("fake_runtime(start='yesterday')", "start must be an ISO 8601 instant"),
         ("fake_runtime('premium')", "takes keyword options only"),
+        ("fake_runtime(job_duraton=3)", "unknown option(s) 'job_duraton' (did you mean 'job_duration'?)"),
+        ("fake_runtime(max_time='soon')", "max_time must be seconds > 0 or a duration like '2h 30m 40s'"),
     ],
 )
 def test_a_bad_marker_is_a_clear_error_without_traceback(pytester, marker, message):
@@ -51,6 +53,9 @@ def test_a_bad_marker_is_a_clear_error_without_traceback(pytester, marker, messa
     result.stdout.fnmatch_lines([f"*@pytest.mark.fake_runtime: {message}*"])
     result.stdout.no_fnmatch_line("*Traceback*")
     result.stdout.no_fnmatch_line("*options.py*")
+    result.stdout.no_fnmatch_line("*During handling of the above exception*")
+    printed = [line for line in result.outlines if message in line and not line.startswith("ERROR ")]
+    assert len(printed) == 1, printed  # once, not again around "During handling of ..."
 
 
 def test_teardown_undoes_every_patch(pytester):
@@ -292,3 +297,19 @@ def test_an_error_reply_carries_the_standard_reason_phrase(fake_runtime):
     assert (reply.status_code, reply.reason) == (400, "Bad Request")
     with pytest.raises(requests.HTTPError, match="^400 Client Error: Bad Request for url: "):
         reply.raise_for_status()
+
+
+def test_marker_durations_read_like_the_clients_session_max_time(pytester):
+    pytester.makepyfile(
+        """
+        import pytest
+        from qiskit_ibm_runtime import Session
+
+        @pytest.mark.fake_runtime(max_time="2h 30m 40s", interactive_timeout="1m")
+        def test_it(fake_runtime):
+            session = Session(backend=fake_runtime.service().backend("ibm_fez"), max_time="8h")
+            details = session.details()
+            assert (details["max_time"], details["interactive_timeout"]) == (9040, 60)
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
