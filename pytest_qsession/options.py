@@ -60,7 +60,9 @@ def _with_suggestion(name: str, known: Any) -> str:
 
 
 def _backends(value: Any) -> dict[str, int]:
-    if isinstance(value, str) or not isinstance(value, (Mapping, list, tuple)):
+    if isinstance(value, str):  # one name, as `--fake-runtime-option backends=ibm_fez` gives
+        value = [value]
+    if not isinstance(value, (Mapping, list, tuple)):
         raise OptionError(
             f"backends must be a list of names or a {{name: queue_length}} dict, got {value!r}"
         )

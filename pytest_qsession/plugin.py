@@ -35,8 +35,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="default for a fake_runtime option, e.g. plan=open or job_duration=30; "
-        "a marker on the test overrides it (ini: fake_runtime_options).",
+        help="default for a fake_runtime option, e.g. plan=open, job_duration=30, noise=true, "
+        "max_time=25m, backends=ibm_fez,ibm_osaka; VALUE is read as a Python literal, else "
+        "true/false, else a comma list, else text. A marker on the test overrides it "
+        "(ini: fake_runtime_options).",
     )
     parser.addini("fake_runtime", "run every test with the fake platform active", type="bool")
     parser.addini(
@@ -64,11 +66,21 @@ def _parse_pair(pair: str) -> tuple[str, Any]:
     name, sep, raw = pair.partition("=")
     if not sep or not name.strip():
         raise pytest.UsageError(f"fake_runtime options: expected NAME=VALUE, got {pair!r}")
+    return name.strip(), _parse_value(raw.strip())
+
+
+def _parse_value(raw: str) -> Any:
+    """A Python literal (`30`, `['ibm_fez']`, `{'ibm_fez': 3}`, `True`); else `true`/`false`;
+    else a comma list (`ibm_fez,ibm_osaka`), each item read the same way; else the text."""
     try:
-        value = ast.literal_eval(raw.strip())
+        return ast.literal_eval(raw)
     except (ValueError, SyntaxError):
-        value = raw.strip()
-    return name.strip(), value
+        pass
+    if raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    if "," in raw:
+        return [_parse_value(item.strip()) for item in raw.split(",") if item.strip()]
+    return raw
 
 
 def _suite_wide(config: pytest.Config) -> bool:

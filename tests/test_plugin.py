@@ -313,3 +313,52 @@ def test_marker_durations_read_like_the_clients_session_max_time(pytester):
         """
     )
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_command_line_values_take_the_obvious_spellings_and_python_literals(pytester):
+    pytester.makepyfile(
+        """
+        def test_defaults(fake_runtime):
+            options = fake_runtime.options
+            assert options.noise is True
+            assert list(options.backends) == ["ibm_fez", "ibm_torino"]
+            assert (options.max_time, options.job_duration, options.plan) == (1500, 30, "open")
+            assert options.start.isoformat() == "2026-03-01T12:00:00+00:00"
+        """
+    )
+    result = pytester.runpytest(
+        "--fake-runtime-option", "noise=true",
+        "--fake-runtime-option", "backends=ibm_fez, ibm_torino",
+        "--fake-runtime-option", "max_time=25m",
+        "--fake-runtime-option", "job_duration=30",
+        "--fake-runtime-option", "plan=open",
+        "--fake-runtime-option", "start=2026-03-01T12:00:00Z",
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_ini_values_keep_python_literals_working(pytester):
+    pytester.makeini(
+        """
+        [pytest]
+        fake_runtime_options =
+            backends={"ibm_fez": 3}
+            noise=False
+            seed=7
+        """
+    )
+    pytester.makepyfile(
+        """
+        def test_defaults(fake_runtime):
+            options = fake_runtime.options
+            assert (dict(options.backends), options.noise, options.seed) == ({"ibm_fez": 3}, False, 7)
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_help_says_how_option_values_are_read(pytester):
+    result = pytester.runpytest("--help")
+
+    result.stdout.fnmatch_lines(["*--fake-runtime-option=NAME=VALUE*"])
+    assert "Python literal, else true/false, else a comma list" in " ".join(result.stdout.str().split())
