@@ -26,7 +26,7 @@ from .api.transport import Interceptor
 from .clock import Clock, VirtualSleep
 from .options import Options
 from .platform.faults import DROP, JobFault, RequestFault
-from .platform.jobs import Job
+from .platform.jobs import CLIENT_STATUS, Job
 from .platform.service import Platform
 from .platform.sessions import Session
 from .timeline import Row, build_rows, render_chart, render_log, render_svg
@@ -244,18 +244,35 @@ class FakeRuntime:
             return build_rows(list(scheduler.sessions.values()), scheduler.jobs, now), now
 
     def assert_job_states(self, expected: Mapping[Any, str] | Iterable[tuple[Any, str]]) -> None:
-        """Fail with expected vs actual and the timeline unless every job has its status."""
+        """Fail with expected vs actual unless every job is in its state.
+
+        A state is the client's word (`DONE`, `ERROR`, ...: compared with `RuntimeJobV2.status()`)
+        or the record's (`Completed`, `Failed`, ...: compared with `state`), in any case. The
+        report section of a failing test prints the timeline, so the message does not.
+        """
         __tracebackhide__ = True
-        pairs = expected.items() if isinstance(expected, Mapping) else expected
+        client_words = {word.upper() for word in CLIENT_STATUS.values()}
+        record_words = {word.upper(): word for word in CLIENT_STATUS}
+        pairs = list(expected.items() if isinstance(expected, Mapping) else expected)
+        if not all(isinstance(pair, tuple) and len(pair) == 2 for pair in pairs):
+            raise TypeError(f"expected a {{job: state}} dict or a list of (job, state) pairs, got {expected!r}")
         wrong = []
-        for job, status in pairs:
-            actual = self.job(job).status
-            if actual != status.upper():
-                wrong.append(f"  job {_job_id(job)}: expected {status.upper()}, got {actual}")
+        for job, word in pairs:
+            name = str(word).upper()
+            if name not in client_words | set(record_words):
+                raise ValueError(
+                    f"unknown job state {word!r}; use the client's {', '.join(CLIENT_STATUS.values())} "
+                    f"or the records' {', '.join(CLIENT_STATUS)} (any case)"
+                )
+            record = self.job(job)
+            actual = record.status if name in client_words else record.state.upper()
+            if actual != name:
+                why = f": {record.reason}" if record.reason else ""
+                wrong.append(
+                    f"  job {record.job_id}: expected {word}, got {record.status} ({record.state}{why})"
+                )
         if wrong:
-            raise AssertionError(
-                "job states differ:\n" + "\n".join(wrong) + "\n\ntimeline:\n" + self.timeline()
-            )
+            raise AssertionError("job states differ:\n" + "\n".join(wrong))
 
     @property
     def unimplemented_calls(self) -> list[str]:

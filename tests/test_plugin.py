@@ -362,3 +362,57 @@ def test_help_says_how_option_values_are_read(pytester):
 
     result.stdout.fnmatch_lines(["*--fake-runtime-option=NAME=VALUE*"])
     assert "Python literal, else true/false, else a comma list" in " ".join(result.stdout.str().split())
+
+
+def _one_done_one_failed(fake_runtime, run, backend):
+    fake_runtime.fail_next_job("Injected failure.", where=lambda job: "doomed" in job.tags)
+    done, failed = run(backend), run(backend, environment={"job_tags": ["doomed"]})
+    fake_runtime.clock.tick(10)
+    return done, failed
+
+
+@pytest.mark.parametrize(
+    "expected",
+    [
+        lambda done, failed: {done: "DONE", failed: "ERROR"},
+        lambda done, failed: {done: "Completed", failed: "Failed"},
+        lambda done, failed: {done: "completed", failed: "error"},
+        lambda done, failed: [(done, "done"), (failed.job_id(), "FAILED")],
+    ],
+    ids=["client words", "record words", "any case", "list of pairs"],
+)
+def test_assert_job_states_takes_the_clients_and_the_records_words(fake_runtime, run, backend, expected):
+    done, failed = _one_done_one_failed(fake_runtime, run, backend)
+
+    fake_runtime.assert_job_states(expected(done, failed))
+
+
+def test_assert_job_states_names_what_differs_without_the_whole_log(fake_runtime, run, backend):
+    done, failed = _one_done_one_failed(fake_runtime, run, backend)
+
+    with pytest.raises(AssertionError) as raised:
+        fake_runtime.assert_job_states({done: "Completed", failed: "Completed"})
+
+    assert str(raised.value) == (
+        f"job states differ:\n  job {failed.job_id()}: expected Completed, got ERROR (Failed: Injected failure.)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("bad", "error", "message"),
+    [
+        ("FINISHED", ValueError, "unknown job state 'FINISHED'; use the client's QUEUED, RUNNING, DONE, ERROR, "
+         "CANCELLED or the records' Queued, Running, Completed, Failed, Cancelled (any case)"),
+        (None, TypeError, "expected a {job: state} dict or a list of (job, state) pairs"),
+    ],
+)
+def test_assert_job_states_refuses_what_it_cannot_check_saying_what_it_takes(
+    fake_runtime, run, backend, bad, error, message
+):
+    job = run(backend)
+    argument = {job: bad} if bad else [job]
+
+    with pytest.raises(error) as raised:
+        fake_runtime.assert_job_states(argument)
+
+    assert str(raised.value).startswith(message)
