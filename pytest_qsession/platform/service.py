@@ -337,7 +337,7 @@ class Platform:
                 job.params,
                 num_qubits=backend.num_qubits,
                 isa=backend.isa,
-                seed=self._ids.stream_seed(job.job_id),
+                seed=self._ids.job_seed(job.program_id, job.backend_name, job.tags, job.params),
                 started=started,
                 finished=started + timedelta(seconds=seconds) if started else None,
                 noise_model=noise.for_backend(backend.name) if self.options.noise else None,
