@@ -83,6 +83,29 @@ def _parse_value(raw: str) -> Any:
     return raw
 
 
+class MarkerWithoutFixtureWarning(pytest.PytestWarning):
+    """`@pytest.mark.fake_runtime` on a test that never gets the fake: the marker does nothing."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        warning = _marker_without_fixture(item, suite_wide=_suite_wide(config))
+        if warning is not None:
+            item.warn(warning)
+
+
+def _marker_without_fixture(item: pytest.Item, *, suite_wide: bool) -> MarkerWithoutFixtureWarning | None:
+    """A warning when the test's own marker configures nothing (suite mode gives every test the
+    fake, so there the marker always applies). Markers of a class or module are left alone."""
+    marked = any(marker.name == MARKER for marker in getattr(item, "own_markers", ()))
+    if suite_wide or not marked or MARKER in getattr(item, "fixturenames", ()):
+        return None
+    return MarkerWithoutFixtureWarning(
+        f"{item.name}: @pytest.mark.{MARKER}(...) does nothing here: the test does not request "
+        f"the `{MARKER}` fixture (add it to the test's arguments, or run with --fake-runtime)"
+    )
+
+
 def _suite_wide(config: pytest.Config) -> bool:
     flag = config.getoption("fake_runtime")
     return bool(config.getini("fake_runtime")) if flag is None else flag

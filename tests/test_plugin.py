@@ -416,3 +416,56 @@ def test_assert_job_states_refuses_what_it_cannot_check_saying_what_it_takes(
         fake_runtime.assert_job_states(argument)
 
     assert str(raised.value).startswith(message)
+
+
+MARKED_SUITE = """
+    import pytest
+
+    @pytest.mark.fake_runtime(job_duration=30)
+    def test_forgot_the_fixture():
+        pass
+
+    @pytest.mark.fake_runtime(job_duration=30)
+    def test_asks_for_it(fake_runtime):
+        pass
+
+    @pytest.mark.fake_runtime(job_duration=30)
+    @pytest.mark.usefixtures("fake_runtime")
+    def test_uses_it_by_name():
+        pass
+
+    @pytest.mark.fake_runtime(plan="open")
+    class TestGroup:
+        def test_helper_without_the_fake(self):
+            pass
+    """
+
+
+def test_a_marker_on_a_test_without_the_fixture_warns_with_the_tests_name(pytester):
+    pytester.makepyfile(MARKED_SUITE)
+
+    result = pytester.runpytest("-p", "no:randomly")
+
+    result.assert_outcomes(passed=4, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*MarkerWithoutFixtureWarning: test_forgot_the_fixture: @pytest.mark.fake_runtime(...) "
+            "does nothing here: the test does not request the `fake_runtime` fixture*"
+        ]
+    )
+
+
+def test_in_suite_mode_the_marker_configures_every_tests_fake_so_nothing_warns(pytester):
+    pytester.makepyfile(
+        MARKED_SUITE
+        + """
+    @pytest.mark.fake_runtime(job_duration=30)
+    def test_marker_reaches_the_suite_wide_fake(request):
+        assert request.getfixturevalue("fake_runtime").options.job_duration == 30
+    """
+    )
+
+    result = pytester.runpytest("-p", "no:randomly", "--fake-runtime")
+
+    result.assert_outcomes(passed=5)
+    result.stdout.no_fnmatch_line("*MarkerWithoutFixtureWarning*")
