@@ -8,6 +8,7 @@ from importlib.metadata import version
 from typing import Any
 
 import pytest
+from qiskit.providers.exceptions import QiskitBackendNotFoundError
 
 from . import hookspecs
 from .fake_runtime import FakeRuntime
@@ -187,7 +188,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     report = yield
     fake = item.stash.get(FAKE_KEY, None)
     if fake is not None and report.failed:
-        report.sections.append(
-            (f"fake_runtime timeline (time: {fake.time_source})", fake.timeline_chart() + "\n\n" + fake.timeline())
-        )
+        section = _timeline_section(fake, call.excinfo)
+        if section is not None:
+            report.sections.append((f"fake_runtime timeline (time: {fake.time_source})", section))
     return report
+
+
+def _timeline_section(fake: FakeRuntime, excinfo: pytest.ExceptionInfo | None) -> str | None:
+    """Chart, offered backends and log; None when the test never touched the fake."""
+    names = list(fake.platform.backends)
+    missing = excinfo is not None and excinfo.errisinstance(QiskitBackendNotFoundError)
+    if not fake.platform.events and not missing:
+        return None
+    offered = (
+        f"backends offered: {', '.join(names)}; add one with @pytest.mark.{MARKER}(backends=[...]) "
+        "(or the backend_aliases option)"
+    )
+    if missing:
+        offered = "'No backend matches the criteria': the name is not one of this fake's " + offered
+    return f"{fake.timeline_chart()}\n\n{offered}\n\n{fake.timeline()}"

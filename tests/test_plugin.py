@@ -157,6 +157,7 @@ def test_a_failing_test_reports_its_timeline_chart(pytester):
             "virtual time*+0:00:00.000*+0:00:10.000",
             "dedicated * open*oooooo*",
             "*o open  # active  ~ ittl*",
+            "backends offered: ibm_brisbane, ibm_sherbrooke, *; add one with *",
             "+0:00:00.000  2026-01-05 09:00:00.000Z  session * created (dedicated on ibm_fez)",
         ]
     )
@@ -469,3 +470,40 @@ def test_in_suite_mode_the_marker_configures_every_tests_fake_so_nothing_warns(p
 
     result.assert_outcomes(passed=5)
     result.stdout.no_fnmatch_line("*MarkerWithoutFixtureWarning*")
+
+
+def test_a_failing_test_that_never_touched_the_fake_has_no_timeline_section(pytester):
+    pytester.makepyfile(
+        """
+        def test_fails_before_using_it(fake_runtime):
+            assert 1 + 1 == 3
+        """
+    )
+    result = pytester.runpytest()
+
+    result.assert_outcomes(failed=1)
+    result.stdout.no_fnmatch_line("*fake_runtime timeline*")
+
+
+def test_an_unknown_backend_name_gets_the_configured_names_and_how_to_add_one(pytester):
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.fake_runtime(backends=["ibm_fez", "ibm_torino"])
+        def test_asks_for_another(fake_runtime):
+            fake_runtime.service().backend("ibm_osaka")
+        """
+    )
+    result = pytester.runpytest()
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*QiskitBackendNotFoundError*No backend matches the criteria*",
+            "*fake_runtime timeline*",
+            "'No backend matches the criteria': the name is not one of this fake's backends offered: "
+            "ibm_fez, ibm_torino; add one with @pytest.mark.fake_runtime(backends=[...]) (or the "
+            "backend_aliases option)",
+        ]
+    )
