@@ -507,3 +507,37 @@ def test_an_unknown_backend_name_gets_the_configured_names_and_how_to_add_one(py
             "backend_aliases option)",
         ]
     )
+
+
+def test_time_machine_travel_works_when_the_test_requests_the_time_machine_fixture(pytester):
+    pytester.makepyfile(
+        """
+        import datetime as dt
+
+        import time_machine as tm
+        from qiskit_ibm_runtime import Session
+
+        START = dt.datetime(2032, 1, 1, tzinfo=dt.timezone.utc)
+
+        @tm.travel(START, tick=False)
+        def test_decorator(time_machine, fake_runtime):
+            session = Session(backend=fake_runtime.service().backend("ibm_fez"))
+            fake_runtime.clock.tick(60)
+            assert fake_runtime.clock.now() == START + dt.timedelta(seconds=60)
+            assert fake_runtime.session(session).timestamps == [("open", START)]
+
+        def test_context_manager(time_machine, fake_runtime):
+            with tm.travel(START, tick=False) as traveller:
+                session = Session(backend=fake_runtime.service().backend("ibm_fez"))
+                traveller.shift(1800)
+                assert fake_runtime.session(session).closed_by == "open_timeout"
+
+        def test_without_the_fixture_time_machine_refuses(fake_runtime):
+            with tm.travel(START, tick=False):
+                pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly")
+
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*RuntimeError: time-machine cannot start when freezegun is active.*"])

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from importlib.metadata import metadata
 from pathlib import Path
 
+import pytest
 from markdown_it import MarkdownIt
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -51,3 +53,31 @@ def test_every_section_renders_as_a_heading():
 
     assert headings == written
     assert headings[0] == "pytest-qsession" and "Fidelity" in headings
+
+
+PRIMITIVE_TEST = """
+    from qiskit_ibm_runtime import EstimatorV2, SamplerV2
+
+    def test_builds_primitives(fake_runtime):
+        backend = fake_runtime.service().backend("ibm_fez")
+        SamplerV2(mode=backend)
+        EstimatorV2(mode=backend)
+    """
+
+
+@pytest.mark.parametrize("with_readme_ini", [True, False], ids=["readme ini", "no ini"])
+def test_the_readme_ini_silences_the_primitives_deprecation_warning(pytester, with_readme_ini):
+    (ini,) = re.findall(r"```ini\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    pytester.makeini(ini if with_readme_ini else "[pytest]\n")
+    pytester.makepyfile(PRIMITIVE_TEST)
+
+    result = pytester.runpytest()
+
+    result.assert_outcomes(passed=1, warnings=0 if with_readme_ini else 2)
+
+
+def test_the_extras_the_readme_names_exist():
+    named = set(re.findall(r"`([a-z-]+)` \| (?:pytest-xdist|pytest-freezer|time-machine) \|", README.read_text(encoding="utf-8")))
+
+    assert named == {"xdist", "freezer", "time-machine"}
+    assert named <= set(metadata("pytest-qsession").get_all("Provides-Extra"))
