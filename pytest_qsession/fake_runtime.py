@@ -225,8 +225,9 @@ class FakeRuntime:
             self.platform.sync()
             return render_log(self.platform.events, self.platform.origin)
 
-    def timeline_chart(self, width: int = 64) -> str:
-        """The timeline drawn as a text chart: a row per session and job on the time axis."""
+    def timeline_chart(self, width: int | None = None) -> str:
+        """The timeline as a text chart, a row per session and job, `width` (default: the
+        terminal's) characters wide."""
         rows, now = self._rows()
         return render_chart(rows, self.platform.origin, now, width)
 
@@ -241,7 +242,8 @@ class FakeRuntime:
         with self.platform.lock:
             now = self.platform.sync()
             scheduler = self.platform.scheduler
-            return build_rows(list(scheduler.sessions.values()), scheduler.jobs, now), now
+            sessions = list(scheduler.sessions.values())
+            return build_rows(sessions, scheduler.jobs, now, self.platform.events), now
 
     def assert_job_states(self, expected: Mapping[Any, str] | Iterable[tuple[Any, str]]) -> None:
         """Fail with expected vs actual unless every job is in its state.

@@ -154,7 +154,7 @@ def test_a_failing_test_reports_its_timeline_chart(pytester):
     result.stdout.fnmatch_lines(
         [
             "*fake_runtime timeline (time: freezegun (started by pytest-qsession))*",
-            "virtual time*+0:00:00.000*+0:00:10.000",
+            "virtual time*+0:00:00*+0:00:05*+0:00:10",
             "dedicated * open*oooooo*",
             "*o open  # active  ~ ittl*",
             "backends offered: ibm_brisbane, ibm_sherbrooke, *; add one with *",
