@@ -192,22 +192,17 @@ def render_svg(rows: Sequence[Row], origin: datetime, now: datetime, width: int 
 
 
 def _svg_axis(span: float, left: float, right: float, top: float, bottom: float) -> list[str]:
-    """Offset labels and light grid lines at every nice tick, at least ~90 px apart."""
+    """Offset labels and light grid lines at every nice tick, at least ~70 px apart."""
     plot = right - left
     if span <= 0:
         return [f'<text x="{left:.2f}" y="{top - 12}">+0 s</text>']
-    tick = nice_step(span * 90 / plot)
+    tick = nice_step(span * 70 / plot)
     parts = []
     for n in range(int(span / tick + 1e-9) + 1):
-        at = left + n * tick * plot / span
-        anchor = "start" if n == 0 else "middle"
-        if at > right - 40:  # no room for a centred label at the right edge
-            anchor = "end"
+        at, label = left + n * tick * plot / span, _tick_label(n * tick)
         parts.append(f'<line x1="{at:.2f}" y1="{top - 6}" x2="{at:.2f}" y2="{bottom}" stroke="#bdbdbd"/>')
-        parts.append(
-            f'<text x="{at:.2f}" y="{top - 12}" text-anchor="{anchor}">'
-            f"{_tick_label(n * tick)}</text>"
-        )
+        if at + len(label) * 3.6 <= right + 14:  # a centred label that would leave the canvas is left out
+            parts.append(f'<text x="{at:.2f}" y="{top - 12}" text-anchor="middle">{label}</text>')
     return parts
 
 
