@@ -10,9 +10,11 @@ from typing import Any
 
 _ALPHABET = "0123456789abcdefghijklmnopqrstuv"
 
-#: Encoded objects whose bytes differ from run to run (QPY carries each Parameter's random
-#: uuid), so a job's content is read without them.
+#: Encoded parts whose bytes differ from run to run (QPY and samplex JSON carry each
+#: Parameter's random uuid), so a job's content is read without them: the RuntimeEncoder's
+#: types (sampler, estimator) and the executor schema's fields.
 _RUN_DEPENDENT_TYPES = frozenset({"QuantumCircuit", "Parameter", "Instruction"})
+_RUN_DEPENDENT_KEYS = frozenset({"b64_data", "samplex_json"})
 
 
 class IdFactory:
@@ -50,7 +52,10 @@ def _without_run_dependent_bytes(value: Any) -> Any:
     if isinstance(value, dict):
         if value.get("__type__") in _RUN_DEPENDENT_TYPES:
             return value["__type__"]
-        return {key: _without_run_dependent_bytes(item) for key, item in value.items()}
+        return {
+            key: "..." if key in _RUN_DEPENDENT_KEYS else _without_run_dependent_bytes(item)
+            for key, item in value.items()
+        }
     if isinstance(value, list):
         return [_without_run_dependent_bytes(item) for item in value]
     return value
