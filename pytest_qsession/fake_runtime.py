@@ -253,15 +253,17 @@ class FakeRuntime:
         report section of a failing test prints the timeline, so the message does not.
         """
         __tracebackhide__ = True
-        client_words = {word.upper() for word in CLIENT_STATUS.values()}
-        record_words = {word.upper(): word for word in CLIENT_STATUS}
+        client_words = set(CLIENT_STATUS.values())
+        record_words = {word.upper() for word in CLIENT_STATUS}
         pairs = list(expected.items() if isinstance(expected, Mapping) else expected)
         if not all(isinstance(pair, tuple) and len(pair) == 2 for pair in pairs):
-            raise TypeError(f"expected a {{job: state}} dict or a list of (job, state) pairs, got {expected!r}")
+            raise TypeError(
+                f"expected a {{job: state}} dict or a list of (job, state) pairs, got {expected!r}"
+            )
         wrong = []
         for job, word in pairs:
             name = str(word).upper()
-            if name not in client_words | set(record_words):
+            if name not in client_words | record_words:
                 raise ValueError(
                     f"unknown job state {word!r}; use the client's {', '.join(CLIENT_STATUS.values())} "
                     f"or the records' {', '.join(CLIENT_STATUS)} (any case)"

@@ -132,17 +132,21 @@ def _marker_options(item: pytest.Item) -> dict[str, Any]:
     return merged
 
 
+def _options_for(item: pytest.Item, config: pytest.Config) -> Options:
+    """The test's options. A bad one fails the test with its message alone: failing outside the
+    `except` keeps pytest from printing the OptionError a second time as the cause."""
+    try:
+        return Options.build(**{**config.stash[DEFAULTS_KEY], **_marker_options(item)})
+    except OptionError as error:
+        problem = str(error)
+    pytest.fail(f"@pytest.mark.{MARKER}: {problem}", pytrace=False)
+
+
 @pytest.fixture
 def fake_runtime(request: pytest.FixtureRequest) -> Iterator[FakeRuntime]:
     """A fake IBM Quantum Platform behind the real client, with a clock the test controls."""
     config = request.config
-    try:
-        given = {**config.stash[DEFAULTS_KEY], **_marker_options(request.node)}
-        options, problem = Options.build(**given), None
-    except OptionError as error:
-        options, problem = None, str(error)
-    if problem is not None:  # failing outside the except prints the message once, not twice
-        pytest.fail(f"@pytest.mark.{MARKER}: {problem}", pytrace=False)
+    options = _options_for(request.node, config)
     if "freezer" in request.fixturenames:
         request.getfixturevalue("freezer")  # start the test's freezegun first, then follow it
     hook = config.hook
