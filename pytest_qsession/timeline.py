@@ -104,8 +104,8 @@ def render_chart(rows: Sequence[Row], origin: datetime, now: datetime, width: in
     if not rows:
         return "(no sessions or jobs)"
     width = width or shutil.get_terminal_size((100, 24)).columns
-    labels = [_cut(row.label) for row in rows]
-    label_width = min(max(map(len, labels)), max(12, width * 2 // 5)) + 2
+    longest = max(len(_cut(row.label)) for row in rows)
+    label_width = min(longest, max(12, width * 2 // 5)) + 2
     columns = max(width - label_width, 12)
     span = (now - origin).total_seconds()
     step = nice_step(span / (columns - 1))  # the column of `now` still fits
@@ -118,7 +118,7 @@ def render_chart(rows: Sequence[Row], origin: datetime, now: datetime, width: in
         return min(used - 1, max(0, math.ceil((end - origin).total_seconds() / step - 1e-9) - 1))
 
     lines = [f"{'virtual time':<{label_width}}{_axis(span, step, used)}".rstrip()]
-    for row, label in zip(rows, labels):
+    for row in rows:
         cells = [" "] * used
         for start, end, kind in row.segments:
             if end > start:
@@ -127,7 +127,7 @@ def render_chart(rows: Sequence[Row], origin: datetime, now: datetime, width: in
         for moment, mark in row.marks:
             if origin <= moment <= now:
                 cells[column(moment)] = mark
-        lines.append(f"{label[: label_width - 2]:<{label_width}}{''.join(cells)}".rstrip())
+        lines.append(f"{_cut(row.label, label_width - 2):<{label_width}}{''.join(cells)}".rstrip())
     legend = [f"{char} {kind}" for kind, (char, _) in STYLE.items()]
     legend += [f"{mark} {meaning}" for mark, (meaning, _) in MARKS.items()]
     indent = label_width if width - label_width >= 44 else 0  # narrow: use the whole width
@@ -141,9 +141,9 @@ def render_chart(rows: Sequence[Row], origin: datetime, now: datetime, width: in
 def render_svg(rows: Sequence[Row], origin: datetime, now: datetime, width: int = 800) -> str:
     """The same rows as a standalone SVG picture, with a tick every nice step."""
     char, row_height, axis_height, pad = 7.2, 22, 34, 16  # 12 px monospace is 7.2 px a char
-    labels = [_cut(row.label) for row in rows]
-    left = pad + char * max((len(label) for label in labels), default=0) + 8
-    left = min(left, width * 0.45)
+    longest = max((len(_cut(row.label)) for row in rows), default=0)
+    left = min(pad + char * longest + 8, width * 0.45)
+    labels = [_cut(row.label, int((left - pad - 8) / char)) for row in rows]
     right = width - pad
     span = (now - origin).total_seconds()
     scale = (right - left) / span if span > 0 else 0.0
@@ -335,8 +335,8 @@ def _wrap(items: list[str], width: int, gap: str = "  ") -> list[str]:
     return lines + [line]
 
 
-def _cut(label: str) -> str:
-    return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
+def _cut(label: str, limit: int = MAX_LABEL) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
 def _stamp(moment: datetime) -> str:

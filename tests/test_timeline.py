@@ -236,3 +236,15 @@ def _chunks(png: bytes, kind: bytes) -> list[bytes]:
             chunks.append(png[at + 8 : at + 8 + length])
         at += 12 + length
     return chunks
+
+
+def test_long_labels_are_cut_before_the_time_axis(fake_runtime, backend, run, tmp_path):
+    run(backend, environment={"job_tags": ["x" * 30, "y" * 30]})
+    fake_runtime.clock.tick(5)
+
+    root = _svg(fake_runtime, tmp_path)
+
+    bars = [float(r.attrib["x"]) for r in root.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None]
+    (label,) = [t for t in root.iter(f"{SVG}text") if (t.text or "").startswith("job ")]
+    assert label.text.endswith("…")
+    assert _extent(label)[2] < min(bars)
