@@ -142,7 +142,7 @@ def render_svg(rows: Sequence[Row], origin: datetime, now: datetime, width: int 
     """The same rows as a standalone SVG picture, with a tick every nice step."""
     char, row_height, axis_height, pad = 7.2, 22, 34, 16  # 12 px monospace is 7.2 px a char
     longest = max((len(_cut(row.label)) for row in rows), default=0)
-    left = min(pad + char * longest + 8, width * 0.45)
+    left = min(pad + char * longest + 8, width * 0.4)
     labels = [_cut(row.label, int((left - pad - 8) / char)) for row in rows]
     right = width - pad
     span = (now - origin).total_seconds()
