@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterator
 from importlib.metadata import version
 from typing import Any
@@ -155,7 +156,8 @@ def fake_runtime(request: pytest.FixtureRequest) -> Iterator[FakeRuntime]:
         duration_model=lambda job: hook.pytest_qsession_job_duration(job=job),
         on_change=_announce(hook),
     )
-    fake.start(use_time_machine="time_machine" in request.fixturenames)
+    time_machine = "time_machine" in request.fixturenames or _travels_with_time_machine(request.function)
+    fake.start(use_time_machine=time_machine)
     request.node.stash[FAKE_KEY] = fake
     try:
         hook.pytest_qsession_configure(fake_runtime=fake)
@@ -168,6 +170,21 @@ def fake_runtime(request: pytest.FixtureRequest) -> Iterator[FakeRuntime]:
             + "\n  ".join(fake.unimplemented_calls),
             pytrace=False,
         )
+
+
+def _travels_with_time_machine(function: Any) -> bool:
+    """Is the test decorated with `@time_machine.travel(...)`? That traveller starts after the
+    fixtures and refuses to start under freezegun, so the fake must freeze with time-machine."""
+    travel = getattr(sys.modules.get("time_machine"), "travel", None)
+    while travel is not None and function is not None:
+        for cell in getattr(function, "__closure__", None) or ():
+            try:
+                if isinstance(cell.cell_contents, travel):
+                    return True
+            except ValueError:  # an empty cell
+                continue
+        function = getattr(function, "__wrapped__", None)
+    return False
 
 
 def _announce(hook: Any) -> Any:

@@ -509,7 +509,7 @@ def test_an_unknown_backend_name_gets_the_configured_names_and_how_to_add_one(py
     )
 
 
-def test_time_machine_travel_works_when_the_test_requests_the_time_machine_fixture(pytester):
+def test_time_machine_travel_works_as_a_decorator_or_with_the_time_machine_fixture(pytester):
     pytester.makepyfile(
         """
         import datetime as dt
@@ -520,7 +520,8 @@ def test_time_machine_travel_works_when_the_test_requests_the_time_machine_fixtu
         START = dt.datetime(2032, 1, 1, tzinfo=dt.timezone.utc)
 
         @tm.travel(START, tick=False)
-        def test_decorator(time_machine, fake_runtime):
+        def test_decorator(fake_runtime):
+            assert fake_runtime.time_source.startswith("time-machine")
             session = Session(backend=fake_runtime.service().backend("ibm_fez"))
             fake_runtime.clock.tick(60)
             assert fake_runtime.clock.now() == START + dt.timedelta(seconds=60)
@@ -541,3 +542,4 @@ def test_time_machine_travel_works_when_the_test_requests_the_time_machine_fixtu
 
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["*RuntimeError: time-machine cannot start when freezegun is active.*"])
+    result.stdout.fnmatch_lines(["FAILED *test_without_the_fixture_time_machine_refuses*"])
