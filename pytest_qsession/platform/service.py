@@ -113,9 +113,12 @@ class Platform:
                 if self.scheduler.jobs or self.scheduler.sessions:
                     if not self._clock_behind:  # say so once, or a tick looks silently ignored
                         self._clock_behind = True
-                        self._record(self.scheduler.now, f"the test's clock is back at {now:%Y-%m-%d %H:%M:%S}Z, "
-                                     "behind this instant: the platform's time never runs back, "
-                                     "so sessions and jobs stay here until the clock passes it")
+                        self._record(
+                            self.scheduler.now,
+                            f"the test's clock is back at {now:%Y-%m-%d %H:%M:%S}Z, behind this "
+                            "instant: the platform's time never runs back, so sessions and jobs "
+                            "stay here until the clock passes it",
+                        )
                     return self.scheduler.now
                 self.begin(now)
             self._clock_behind = False
