@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
+from conftest import needs_client
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
@@ -65,7 +67,13 @@ PRIMITIVE_TEST = """
     """
 
 
-@pytest.mark.parametrize("with_readme_ini", [True, False], ids=["readme ini", "no ini"])
+@pytest.mark.parametrize(
+    "with_readme_ini",
+    [
+        pytest.param(True, id="readme ini"),
+        pytest.param(False, id="no ini", marks=needs_client("0.50", "the V2 primitives' deprecation")),
+    ],
+)
 def test_the_readme_ini_silences_the_primitives_deprecation_warning(pytester, with_readme_ini):
     (ini,) = re.findall(r"```ini\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
     pytester.makeini(ini if with_readme_ini else "[pytest]\n")
