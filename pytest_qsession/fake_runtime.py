@@ -30,7 +30,7 @@ from .api.transport import Interceptor, Reply, Request
 from .clock import Clock, VirtualSleep
 from .options import Options
 from .platform.faults import DROP, JobFault, RequestFault
-from .platform.jobs import Job
+from .platform.jobs import CLIENT_STATUS, Job
 from .platform.service import Platform
 from .platform.sessions import Session
 from .timeline import Row, build_rows, render_chart, render_log, render_svg
@@ -256,8 +256,9 @@ class FakeRuntime:
             self.platform.sync()
             return render_log(self.platform.events[since:], self.platform.origin)
 
-    def timeline_chart(self, width: int = 64) -> str:
-        """The timeline drawn as a text chart: a row per session and job on the time axis."""
+    def timeline_chart(self, width: int | None = None) -> str:
+        """The timeline as a text chart, a row per session and job, `width` (default: the
+        terminal's) characters wide."""
         rows, now = self._rows()
         return render_chart(rows, self.platform.origin, now, width)
 
@@ -272,21 +273,41 @@ class FakeRuntime:
         with self.platform.lock:
             now = self.platform.sync()
             scheduler = self.platform.scheduler
-            return build_rows(list(scheduler.sessions.values()), scheduler.jobs, now), now
+            sessions = list(scheduler.sessions.values())
+            return build_rows(sessions, scheduler.jobs, now, self.platform.events), now
 
     def assert_job_states(self, expected: Mapping[Any, str] | Iterable[tuple[Any, str]]) -> None:
-        """Fail with expected vs actual and the timeline unless every job has its status."""
+        """Fail with expected vs actual unless every job is in its state.
+
+        A state is the client's word (`DONE`, `ERROR`, ...: compared with `RuntimeJobV2.status()`)
+        or the record's (`Completed`, `Failed`, ...: compared with `state`), in any case. The
+        report section of a failing test prints the timeline, so the message does not.
+        """
         __tracebackhide__ = True
-        pairs = expected.items() if isinstance(expected, Mapping) else expected
-        wrong = []
-        for job, status in pairs:
-            actual = self.job(job).status
-            if actual != status.upper():
-                wrong.append(f"  job {_job_id(job)}: expected {status.upper()}, got {actual}")
-        if wrong:
-            raise AssertionError(
-                "job states differ:\n" + "\n".join(wrong) + "\n\ntimeline:\n" + self.timeline()
+        client_words = set(CLIENT_STATUS.values())
+        record_words = {word.upper() for word in CLIENT_STATUS}
+        pairs = list(expected.items() if isinstance(expected, Mapping) else expected)
+        if not all(isinstance(pair, tuple) and len(pair) == 2 for pair in pairs):
+            raise TypeError(
+                f"expected a {{job: state}} dict or a list of (job, state) pairs, got {expected!r}"
             )
+        wrong = []
+        for job, word in pairs:
+            name = str(word).upper()
+            if name not in client_words | record_words:
+                raise ValueError(
+                    f"unknown job state {word!r}; use the client's {', '.join(CLIENT_STATUS.values())} "
+                    f"or the records' {', '.join(CLIENT_STATUS)} (any case)"
+                )
+            record = self.job(job)
+            actual = record.status if name in client_words else record.state.upper()
+            if actual != name:
+                why = f": {record.reason}" if record.reason else ""
+                wrong.append(
+                    f"  job {record.job_id}: expected {word}, got {record.status} ({record.state}{why})"
+                )
+        if wrong:
+            raise AssertionError("job states differ:\n" + "\n".join(wrong))
 
     @property
     def unimplemented_calls(self) -> list[str]:

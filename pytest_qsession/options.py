@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any, Union
+
+from qiskit_ibm_runtime.exceptions import IBMInputValueError
+from qiskit_ibm_runtime.utils.converters import hms_to_seconds
 
 from .platform import catalog
 from .platform.plans import PLANS
@@ -43,15 +47,23 @@ class Options:
         unknown = sorted(set(given) - known)
         if unknown:
             raise OptionError(
-                f"unknown option(s) {', '.join(map(repr, unknown))}; "
+                f"unknown option(s) {', '.join(_with_suggestion(name, known) for name in unknown)}; "
                 f"known options are: {', '.join(sorted(known))}"
             )
         values = {name: _CHECKS[name](value) for name, value in given.items()}
         return cls(**values)
 
 
+def _with_suggestion(name: str, known: Any) -> str:
+    """`'job_duraton' (did you mean 'job_duration'?)`, or just `'colour'` when nothing is close."""
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name)
+
+
 def _backends(value: Any) -> dict[str, int]:
-    if isinstance(value, str) or not isinstance(value, (Mapping, list, tuple)):
+    if isinstance(value, str):  # one name, as `--fake-runtime-option backends=ibm_fez` gives
+        value = [value]
+    if not isinstance(value, (Mapping, list, tuple)):
         raise OptionError(
             f"backends must be a list of names or a {{name: queue_length}} dict, got {value!r}"
         )
@@ -63,7 +75,7 @@ def _backends(value: Any) -> dict[str, int]:
     for name, queue in pairs:
         if name not in known:
             raise OptionError(
-                f"backends: unknown backend {name!r}; "
+                f"backends: unknown backend {_with_suggestion(name, known)}; "
                 f"available: {', '.join(catalog.available_names())}"
             )
         if not isinstance(queue, int) or isinstance(queue, bool) or queue < 0:
@@ -112,6 +124,27 @@ def _positive(
     return check
 
 
+def _duration(name: str, *, integer: bool = False) -> Callable:
+    """Seconds, or a string in the client's own `Session(max_time=...)` grammar ("2h 30m 40s")."""
+    positive = _positive(name, integer=integer)
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            return positive(value)
+        try:
+            seconds = hms_to_seconds(value)
+        except IBMInputValueError:
+            seconds = 0
+        if seconds > 0:
+            return seconds
+        raise OptionError(
+            f"{name} must be seconds > 0 or a duration like '2h 30m 40s' (units d, h, m, s), "
+            f"got {value!r}"
+        )
+
+    return check
+
+
 def _optional(check: Callable) -> Callable:
     return lambda value: None if value is None else check(value)
 
@@ -151,8 +184,8 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "backends": _backends,
     "backend_aliases": _backend_aliases,
     "plan": _plan,
-    "interactive_timeout": _optional(_positive("interactive_timeout")),
-    "max_time": _optional(_positive("max_time", integer=True)),
+    "interactive_timeout": _optional(_duration("interactive_timeout")),
+    "max_time": _optional(_duration("max_time", integer=True)),
     "job_duration": _job_duration,
     "queue_wait": _positive("queue_wait", allow_zero=True),
     "start": _start,

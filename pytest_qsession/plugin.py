@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterator
 from importlib.metadata import version
 from typing import Any
 
 import pytest
+from qiskit.providers.exceptions import QiskitBackendNotFoundError
 
 from . import hookspecs
 from .fake_runtime import FakeRuntime
@@ -39,8 +41,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="default for a fake_runtime option, e.g. plan=open or job_duration=30; "
-        "a marker on the test overrides it (ini: fake_runtime_options).",
+        help="default for a fake_runtime option, e.g. plan=open, job_duration=30, noise=true, "
+        "max_time=25m, backends=ibm_fez,ibm_osaka; VALUE is read as a Python literal, else "
+        "true/false, else a comma list, else text. A marker on the test overrides it "
+        "(ini: fake_runtime_options).",
     )
     parser.addini("fake_runtime", "run every test with the fake platform active", type="bool")
     parser.addini(
@@ -96,11 +100,44 @@ def _parse_pair(pair: str) -> tuple[str, Any]:
     name, sep, raw = pair.partition("=")
     if not sep or not name.strip():
         raise pytest.UsageError(f"fake_runtime options: expected NAME=VALUE, got {pair!r}")
+    return name.strip(), _parse_value(raw.strip())
+
+
+def _parse_value(raw: str) -> Any:
+    """A Python literal (`30`, `['ibm_fez']`, `{'ibm_fez': 3}`, `True`); else `true`/`false`;
+    else a comma list (`ibm_fez,ibm_osaka`), each item read the same way; else the text."""
     try:
-        value = ast.literal_eval(raw.strip())
+        return ast.literal_eval(raw)
     except (ValueError, SyntaxError):
-        value = raw.strip()
-    return name.strip(), value
+        pass
+    if raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    if "," in raw:
+        return [_parse_value(item.strip()) for item in raw.split(",") if item.strip()]
+    return raw
+
+
+class MarkerWithoutFixtureWarning(pytest.PytestWarning):
+    """`@pytest.mark.fake_runtime` on a test that never gets the fake: the marker does nothing."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        warning = _marker_without_fixture(item, suite_wide=_suite_wide(config))
+        if warning is not None:
+            item.warn(warning)
+
+
+def _marker_without_fixture(item: pytest.Item, *, suite_wide: bool) -> MarkerWithoutFixtureWarning | None:
+    """A warning when the test's own marker configures nothing (suite mode gives every test the
+    fake, so there the marker always applies). Markers of a class or module are left alone."""
+    marked = any(marker.name == MARKER for marker in getattr(item, "own_markers", ()))
+    if suite_wide or not marked or MARKER in getattr(item, "fixturenames", ()):
+        return None
+    return MarkerWithoutFixtureWarning(
+        f"{item.name}: @pytest.mark.{MARKER}(...) does nothing here: the test does not request "
+        f"the `{MARKER}` fixture (add it to the test's arguments, or run with --fake-runtime)"
+    )
 
 
 def _suite_wide(config: pytest.Config) -> bool:
@@ -132,20 +169,27 @@ def _marker_options(item: pytest.Item) -> dict[str, Any]:
     return merged
 
 
+def _options_for(item: pytest.Item, config: pytest.Config) -> Options:
+    """The test's options. A bad one fails the test with its message alone: failing outside the
+    `except` keeps pytest from printing the OptionError a second time as the cause."""
+    try:
+        return Options.build(**{**config.stash[DEFAULTS_KEY], **_marker_options(item)})
+    except OptionError as error:
+        problem = str(error)
+    pytest.fail(f"@pytest.mark.{MARKER}: {problem}", pytrace=False)
+
+
 @pytest.fixture
 def fake_runtime(request: pytest.FixtureRequest) -> Iterator[FakeRuntime]:
     """A fake IBM Quantum Platform behind the real client, with a clock the test controls."""
     config = request.config
-    try:
-        given = {**config.stash[DEFAULTS_KEY], **_marker_options(request.node)}
-        options = Options.build(**given)
-    except OptionError as error:
-        pytest.fail(f"@pytest.mark.{MARKER}: {error}", pytrace=False)
+    options = _options_for(request.node, config)
     if "freezer" in request.fixturenames:
         request.getfixturevalue("freezer")  # start the test's freezegun first, then follow it
     hook = config.hook
     fake = _new_fake(config, options)
-    fake.start(use_time_machine="time_machine" in request.fixturenames)
+    time_machine = "time_machine" in request.fixturenames or _travels_with_time_machine(request.function)
+    fake.start(use_time_machine=time_machine)
     request.node.stash[FAKE_KEY] = fake
     try:
         hook.pytest_qsession_configure(fake_runtime=fake)
@@ -158,6 +202,21 @@ def fake_runtime(request: pytest.FixtureRequest) -> Iterator[FakeRuntime]:
             + "\n  ".join(fake.unimplemented_calls),
             pytrace=False,
         )
+
+
+def _travels_with_time_machine(function: Any) -> bool:
+    """Is the test decorated with `@time_machine.travel(...)`? That traveller starts after the
+    fixtures and refuses to start under freezegun, so the fake must freeze with time-machine."""
+    travel = getattr(sys.modules.get("time_machine"), "travel", None)
+    while travel is not None and function is not None:
+        for cell in getattr(function, "__closure__", None) or ():
+            try:
+                if isinstance(cell.cell_contents, travel):
+                    return True
+            except ValueError:  # an empty cell
+                continue
+        function = getattr(function, "__wrapped__", None)
+    return False
 
 
 def _announce(hook: Any) -> Any:
@@ -204,9 +263,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     fake = item.stash.get(FAKE_KEY, None)
     suite = item.config.stash.get(SUITE_KEY, None)
     if fake is not None:
-        report.sections.append(
-            (f"fake_runtime timeline (time: {fake.time_source})", fake.timeline_chart() + "\n\n" + fake.timeline())
-        )
+        section = _timeline_section(fake, call.excinfo)
+        if section is not None:
+            report.sections.append((f"fake_runtime timeline (time: {fake.time_source})", section))
     elif suite is not None:
         since, _ = item.stash.get(BOOKMARK_KEY, (0, 0))
         if len(suite.platform.events) > since:
@@ -214,3 +273,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
                 ("fake_runtime timeline (the suite's platform, during this test)", suite.timeline(since=since))
             )
     return report
+
+
+def _timeline_section(fake: FakeRuntime, excinfo: pytest.ExceptionInfo | None) -> str | None:
+    """Chart, offered backends and log; None when the test never touched the fake."""
+    names = list(fake.platform.backends)
+    missing = excinfo is not None and excinfo.errisinstance(QiskitBackendNotFoundError)
+    if not fake.platform.events and not missing:
+        return None
+    offered = (
+        f"backends offered: {', '.join(names)}; add one with @pytest.mark.{MARKER}(backends=[...]) "
+        "(or the backend_aliases option)"
+    )
+    if missing:
+        offered = "'No backend matches the criteria': the name is not one of this fake's " + offered
+    return f"{fake.timeline_chart()}\n\n{offered}\n\n{fake.timeline()}"

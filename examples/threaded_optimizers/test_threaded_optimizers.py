@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_qsession import FakeRuntime, Options
 from threaded_optimizers import METHODS, compare_optimizers, exact_ground_energy
 
 
@@ -45,3 +46,14 @@ def test_without_limit_none_the_job_list_is_cut_at_ten(fake_runtime, service):
     assert results["nelder-mead"].nfev > 10
     assert len(service.jobs(job_tags=["nelder-mead"])) == 10
     assert len(service.jobs(job_tags=["nelder-mead"], limit=None)) == results["nelder-mead"].nfev
+
+
+def test_the_optimizers_reach_the_same_numbers_on_every_run():
+    """Shot noise follows each job's content and tags, not the order the threads submit in."""
+
+    def run_once():
+        with FakeRuntime(Options()) as fake:
+            results = compare_optimizers(fake.service().backend("ibm_sherbrooke"), maxiter=6)
+        return {method: (result.fun, result.nfev, list(result.x)) for method, result in results.items()}
+
+    assert run_once() == run_once()

@@ -15,6 +15,7 @@ import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.client import responses as REASON_PHRASES
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -124,6 +125,7 @@ class Interceptor:
             body=io.BytesIO(reply.body),
             headers={"Content-Length": str(len(reply.body)), **reply.headers},
             status=reply.status,
+            reason=REASON_PHRASES.get(reply.status, ""),  # "404 Client Error: Not Found for url"
             preload_content=kw.get("preload_content", True),
             decode_content=kw.get("decode_content", True),
             request_method=method,

@@ -1,11 +1,20 @@
-"""Deterministic identifiers: the n-th job of a test gets the same id on every run."""
+"""Deterministic identifiers and simulator seeds: the same test gets the same ones on every run."""
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import json
+from collections import Counter
+from typing import Any
 
 _ALPHABET = "0123456789abcdefghijklmnopqrstuv"
+
+#: Encoded parts whose bytes differ from run to run (QPY and samplex JSON carry each
+#: Parameter's random uuid), so a job's content is read without them: the RuntimeEncoder's
+#: types (sampler, estimator) and the executor schema's fields.
+_RUN_DEPENDENT_TYPES = frozenset({"QuantumCircuit", "Parameter", "Instruction"})
+_RUN_DEPENDENT_KEYS = frozenset({"b64_data", "samplex_json"})
 
 
 class IdFactory:
@@ -14,12 +23,39 @@ class IdFactory:
     def __init__(self, seed: int) -> None:
         self._seed = seed
         self._counter = itertools.count(1)
+        self._jobs_with_content: Counter[str] = Counter()
 
     def new(self, kind: str) -> str:
         n = next(self._counter)
         digest = hashlib.sha256(f"{self._seed}/{kind}/{n}".encode()).digest()
         return "".join(_ALPHABET[b % 32] for b in digest[:20])
 
-    def stream_seed(self, ident: str) -> int:
-        """A 32-bit simulator seed tied to one id (so results don't depend on call order)."""
-        return int.from_bytes(hashlib.sha256(f"{self._seed}/{ident}".encode()).digest()[:4], "big")
+    def job_seed(self, program_id: str, backend: str, tags: list[str], params: dict[str, Any]) -> int:
+        """A 32-bit simulator seed from what the job asks for and how many asked the same before.
+
+        Not from the job id or the submission order, which threads interleave: a thread that
+        tags its jobs, or sends its own parameter values, gets the same shot noise on every run.
+        """
+        content = json.dumps(
+            [program_id, backend, sorted(tags), _without_run_dependent_bytes(params)],
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        key = hashlib.sha256(content.encode()).hexdigest()
+        before = self._jobs_with_content[key]
+        self._jobs_with_content[key] += 1
+        digest = hashlib.sha256(f"{self._seed}/{key}/{before}".encode()).digest()
+        return int.from_bytes(digest[:4], "big")
+
+
+def _without_run_dependent_bytes(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get("__type__") in _RUN_DEPENDENT_TYPES:
+            return value["__type__"]
+        return {
+            key: "..." if key in _RUN_DEPENDENT_KEYS else _without_run_dependent_bytes(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_without_run_dependent_bytes(item) for item in value]
+    return value

@@ -75,6 +75,7 @@ class Platform:
         self._ids = IdFactory(options.seed)
         self.faults = Faults()
         self._jobs_by_id: dict[str, Job] = {}
+        self._clock_behind = False  # the test's clock ran back behind the platform's now
         self.origin = options.start
         self.backends = {
             name: catalog.load_backend(name, queue) for name, queue in options.backends.items()
@@ -113,8 +114,17 @@ class Platform:
             now = self._now()
             if now < self.scheduler.now:
                 if self.scheduler.jobs or self.scheduler.sessions:
+                    if not self._clock_behind:  # say so once, or a tick looks silently ignored
+                        self._clock_behind = True
+                        self._record(
+                            self.scheduler.now,
+                            f"the test's clock is back at {now:%Y-%m-%d %H:%M:%S}Z, behind this "
+                            "instant: the platform's time never runs back, so sessions and jobs "
+                            "stay here until the clock passes it",
+                        )
                     return self.scheduler.now
                 self.begin(now)
+            self._clock_behind = False
             self.scheduler.advance_to(now)
             return now
 
@@ -333,7 +343,7 @@ class Platform:
                 job.params,
                 num_qubits=backend.num_qubits,
                 isa=backend.isa,
-                seed=self._ids.stream_seed(job.job_id),
+                seed=self._ids.job_seed(job.program_id, job.backend_name, job.tags, job.params),
                 started=started,
                 finished=started + timedelta(seconds=seconds) if started else None,
                 noise_model=noise.for_backend(backend.snapshot) if self.options.noise else None,
