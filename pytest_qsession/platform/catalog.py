@@ -37,6 +37,10 @@ def default_backends() -> dict[str, int]:
     return {name: queue for name, queue in DEFAULT_BACKENDS.items() if name in known}
 
 
+#: Backend statuses `GET /backends` reports; only an online backend runs jobs.
+ONLINE, OFFLINE, PAUSED = "online", "offline", "paused"
+
+
 @dataclass
 class Backend:
     """One simulated QPU: its published snapshot and its live status (which tests may change)."""
@@ -44,7 +48,27 @@ class Backend:
     name: str
     num_qubits: int
     queue_length: int = 0
-    operational: bool = True
+    status: str = ONLINE
+
+    @property
+    def operational(self) -> bool:
+        """Whether the backend runs jobs now (offline and paused ones keep them queued)."""
+        return self.status == ONLINE
+
+    @operational.setter
+    def operational(self, value: bool) -> None:
+        self.status = ONLINE if value else OFFLINE
+
+    @property
+    def physical_qubits(self) -> int:
+        """Qubits plus couplers, as `/backends` counts them (chosen: the snapshot lists no reset
+        qubits, so none are counted)."""
+        return self.num_qubits + _coupler_count(self.name)
+
+    @property
+    def calibration_id(self) -> str:
+        """The id of the snapshot's calibration (chosen: derived from its last update time)."""
+        return _calibration_id(self.name)
 
     @property
     def configuration_text(self) -> str:
@@ -97,6 +121,18 @@ def _isa(name: str) -> IsaRules:
 @lru_cache(maxsize=None)
 def _num_qubits(name: str) -> int:
     return int(json.loads(_texts(name)[0])["n_qubits"])
+
+
+@lru_cache(maxsize=None)
+def _coupler_count(name: str) -> int:
+    pairs = json.loads(_texts(name)[0]).get("coupling_map") or []
+    return len({frozenset(pair) for pair in pairs})
+
+
+@lru_cache(maxsize=None)
+def _calibration_id(name: str) -> str:
+    updated = str(json.loads(_texts(name)[1]).get("last_update_date", ""))
+    return "cal-" + "".join(ch for ch in updated[:19] if ch.isdigit())
 
 
 def load_backend(name: str, queue_length: int = 0) -> Backend:
