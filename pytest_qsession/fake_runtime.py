@@ -25,6 +25,7 @@ from .api.routes import App, Context
 from .api.transport import Interceptor
 from .clock import Clock, VirtualSleep
 from .options import Options
+from .platform.catalog import PAUSED
 from .platform.faults import DROP, JobFault, RequestFault
 from .platform.jobs import Job
 from .platform.service import Platform
@@ -186,6 +187,14 @@ class FakeRuntime:
 
     def bring_online(self, backend: str) -> None:
         self.platform.set_operational(backend, True)
+
+    def pause(self, backend: str) -> None:
+        """The backend reports `paused`: it still takes jobs (the client warns) but runs none
+        until `bring_online`; `least_busy` skips it."""
+        with self.platform.lock:
+            self.platform.sync()
+            self.platform.backend(backend).status = PAUSED
+            self.platform.note(f"backend {backend} paused")
 
     def set_queue_length(self, backend: str, length: int) -> None:
         """Other users' jobs in the backend's queue, as `/backends` and `least_busy` see them."""
