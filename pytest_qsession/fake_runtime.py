@@ -57,7 +57,9 @@ class FakeRuntime:
         )
         self.clock.on_move.append(self.platform.sync)  # records are current after a tick
         self.account = Account(plan=self.platform.plan)
-        self._app = App(Context(self.platform, self.account))
+        self._app = App(Context(self.platform, self.account), advance=self.clock.tick)
+        #: Set to False to let a test end with faults it armed that never fired.
+        self.assert_all_faults_fired = True
         self._interceptor = Interceptor(self._app)
         self._patches: pytest.MonkeyPatch | None = None
         self.time_source = "not started"
@@ -148,7 +150,8 @@ class FakeRuntime:
         times: int = 1,
     ) -> None:
         """Make the next `times` jobs that start (and match `where`) fail with `reason`/`code`."""
-        fault = JobFault(reason, code, where or (lambda job: True), _count(times))
+        label = f"fail_next_job({reason!r}, code={code}, times={times})"
+        fault = JobFault(reason, code, where or (lambda job: True), _count(times), label)
         self.platform.arm_job_fault(fault)
 
     def fail_requests(
@@ -169,12 +172,39 @@ class FakeRuntime:
             raise ValueError(f"status must be an HTTP error status (400-599), got {status}")
         text = message or f"Injected {status} by pytest-qsession"
         fault = RequestFault(route, status, _count(times), text, retry_after)
+        fault.label = f"fail_requests({route!r}, {status}, times={times})"
         self._arm_request_fault(fault, f"{status}")
 
     def drop_connections(self, route: str, *, times: int = 1) -> None:
         """Drop the connection of the next `times` requests to `route` before any answer."""
         fault = RequestFault(route, DROP, _count(times), "connection dropped")
+        fault.label = f"drop_connections({route!r}, times={times})"
         self._arm_request_fault(fault, "a dropped connection")
+
+    def lose_response(self, route: str, *, times: int = 1, status: int | None = None) -> None:
+        """The service handles the next `times` requests to `route`, then their answer is lost:
+        the connection drops, or with `status` (a 5xx) a gateway answers that instead.
+
+        The client's retry policy decides what follows, as for real: urllib3 never retries a
+        POST after a dropped connection (the job exists, the client reports a failure), but it
+        retries a POST on 5xx, so `lose_response("POST /jobs", status=502)` leaves a duplicate job.
+        """
+        if status is not None and not 500 <= status <= 599:
+            raise ValueError(f"status must be a 5xx status or None, got {status}")
+        kind = DROP if status is None else status
+        fault = RequestFault(route, kind, _count(times), f"Injected {kind} by pytest-qsession")
+        fault.processed = True
+        fault.label = f"lose_response({route!r}, times={times}, status={status})"
+        self._arm_request_fault(fault, "their answer lost")
+
+    def slow_responses(self, route: str, seconds: float, *, times: int = 1) -> None:
+        """The next `times` answers to `route` take `seconds` of virtual time to arrive: the
+        request is handled on arrival, then the clock moves on by `seconds` (no real waiting)."""
+        if not isinstance(seconds, (int, float)) or seconds <= 0:
+            raise ValueError(f"seconds must be a number > 0, got {seconds!r}")
+        fault = RequestFault(route, None, _count(times), "slow answer", processed=True, delay=seconds)
+        fault.label = f"slow_responses({route!r}, {seconds:g}, times={times})"
+        self._arm_request_fault(fault, f"answers {seconds:g} s late")
 
     def _arm_request_fault(self, fault: RequestFault, what: str) -> None:
         with self.platform.lock:
@@ -265,6 +295,12 @@ class FakeRuntime:
             raise AssertionError(
                 "job states differ:\n" + "\n".join(wrong) + "\n\ntimeline:\n" + self.timeline()
             )
+
+    @property
+    def unfired_faults(self) -> list[str]:
+        """Faults the test armed that have not fired (yet), with how many firings are left."""
+        with self.platform.lock:
+            return self.platform.faults.unfired()
 
     @property
     def unimplemented_calls(self) -> list[str]:
