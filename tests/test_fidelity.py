@@ -272,3 +272,32 @@ def test_the_open_plan_refuses_jobs_once_its_ten_minutes_are_spent(fake_runtime,
         with pytest.raises(IBMRuntimeError, match="Usage exceeds instance limit"):
             run(backend)
     assert len(fake_runtime.jobs) == 2
+
+
+# -- programs the fake does not model ---------------------------------------------------------
+
+
+def test_the_noise_learner_is_a_501_and_fails_the_test_instead_of_a_plausible_404(pytester):
+    pytester.makepyfile(
+        """
+        import pytest
+        from qiskit import QuantumCircuit
+        from qiskit.transpiler import generate_preset_pass_manager
+        from qiskit_ibm_runtime.exceptions import IBMRuntimeError
+        from qiskit_ibm_runtime.noise_learner import NoiseLearner
+
+        def test_learns_noise(fake_runtime):
+            backend = fake_runtime.service().backend("ibm_fez")
+            circuit = QuantumCircuit(2)
+            circuit.h(0)
+            circuit.cx(0, 1)
+            isa = generate_preset_pass_manager(optimization_level=1, backend=backend).run(circuit)
+            with pytest.raises(IBMRuntimeError, match="501"):
+                NoiseLearner(mode=backend).run([isa])
+            assert fake_runtime.jobs == []
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly", "-W", "ignore::DeprecationWarning")
+
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*POST /api/v1/jobs: pytest-qsession does not implement program noise-learner*"])

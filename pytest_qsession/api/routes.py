@@ -142,4 +142,7 @@ class App:
             with self.context.platform.lock:
                 return route.handler(self.context, request, **path_params)
         except ApiError as error:
+            if error.status == 501:  # a part of the service the fake does not model
+                with self._lock:
+                    self.unimplemented.append(f"{request.method} {request.path}: {error.message}")
             return json_reply(error.body(), status=error.status)

@@ -27,6 +27,9 @@ PENDING_LIMIT_CODE = 3458
 USAGE_LIMIT_MESSAGE = "Usage exceeds instance limit"
 MAX_SAMPLER_EXECUTIONS = 10_000_000
 PROGRAMS = ("sampler", "estimator", "executor")
+#: Programs the real service runs and the fake does not model: answered like unimplemented
+#: routes (501, and the test fails at teardown) rather than with a plausible 404.
+UNMODELLED_PROGRAMS = ("noise-learner", "calibrate")
 
 
 @dataclass(frozen=True)
@@ -219,6 +222,8 @@ class Platform:
                     PENDING_LIMIT_CODE,
                 )
             self._check_usage_limit()
+            if program_id in UNMODELLED_PROGRAMS:
+                raise ApiError(501, f"pytest-qsession does not implement program {program_id}")
             if program_id not in PROGRAMS:
                 raise not_found("Program", program_id)
             if session_id is not None:
