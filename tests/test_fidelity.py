@@ -4,12 +4,14 @@ end, job record fields, billing, the stated limits, session details, backend and
 from __future__ import annotations
 
 import json
+import re
+import uuid
 from contextlib import nullcontext
 
 import pytest
 import requests
 from packaging.version import Version
-from qiskit_ibm_runtime import Session
+from qiskit_ibm_runtime import Batch, Session
 from qiskit_ibm_runtime.api.exceptions import RequestsApiError
 from qiskit_ibm_runtime.exceptions import IBMRuntimeError, RuntimeJobNotFound
 
@@ -301,3 +303,11 @@ def test_the_noise_learner_is_a_501_and_fails_the_test_instead_of_a_plausible_40
 
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*POST /api/v1/jobs: pytest-qsession does not implement program noise-learner*"])
+
+
+def test_session_and_batch_ids_are_uuids_and_job_ids_keep_their_shape(fake_runtime, backend, run):
+    session, batch = Session(backend=backend), Batch(backend=backend)
+    job = run(session)
+
+    assert [uuid.UUID(s.session_id).version for s in (session, batch)] == [4, 4]
+    assert re.fullmatch(r"[0-9a-v]{20}", job.job_id())

@@ -152,7 +152,7 @@ class Platform:
             if max_ttl is not None and (not isinstance(max_ttl, int) or max_ttl < 1):
                 raise bad_request(f"max_ttl must be an integer >= 1, got {max_ttl!r}.")
             session = Session(
-                session_id=self._ids.new("session"),
+                session_id=self._ids.new_uuid("session"),
                 mode=mode,
                 backend_name=backend,
                 instance=instance,
