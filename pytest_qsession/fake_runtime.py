@@ -25,7 +25,6 @@ from .api.routes import App, Context
 from .api.transport import Interceptor
 from .clock import Clock, VirtualSleep
 from .options import Options
-from .platform.catalog import PAUSED
 from .platform.faults import DROP, JobFault, RequestFault
 from .platform.jobs import Job
 from .platform.service import Platform
@@ -57,13 +56,14 @@ class FakeRuntime:
         )
         self.clock.on_move.append(self.platform.sync)  # records are current after a tick
         self.account = Account(plan=self.platform.plan)
-        self._app = App(Context(self.platform, self.account), advance=self.clock.tick)
-        #: Set to False to let a test end with faults it armed that never fired.
-        self.assert_all_faults_fired = True
+        self._app = App(Context(self.platform, self.account))
         self._interceptor = Interceptor(self._app)
         self._patches: pytest.MonkeyPatch | None = None
         self.time_source = "not started"
         self._home: tempfile.TemporaryDirectory[str] | None = None
+        self._app.advance = self.clock.tick  # answers that take time (slow_responses)
+        #: Set to False to let a test end with faults it armed that never fired.
+        self.assert_all_faults_fired = True
 
     # -- activation ---------------------------------------------------------------------------
 
@@ -213,9 +213,11 @@ class FakeRuntime:
 
     def take_offline(self, backend: str) -> None:
         """The backend stops running jobs (they wait in its queue) and reports itself down."""
+        self._set_paused(backend, False)
         self.platform.set_operational(backend, False)
 
     def bring_online(self, backend: str) -> None:
+        self._set_paused(backend, False)
         self.platform.set_operational(backend, True)
 
     def pause(self, backend: str) -> None:
@@ -223,8 +225,14 @@ class FakeRuntime:
         until `bring_online`; `least_busy` skips it."""
         with self.platform.lock:
             self.platform.sync()
-            self.platform.backend(backend).status = PAUSED
+            self._set_paused(backend, True)
+            self.platform.backend(backend).operational = False
             self.platform.note(f"backend {backend} paused")
+
+    def _set_paused(self, backend: str, paused: bool) -> None:
+        with self.platform.lock:
+            self.platform.sync()
+            self.platform.backend(backend).paused = paused
 
     def set_queue_length(self, backend: str, length: int) -> None:
         """Other users' jobs in the backend's queue, as `/backends` and `least_busy` see them."""

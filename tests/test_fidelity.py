@@ -16,6 +16,7 @@ from qiskit_ibm_runtime.api.exceptions import RequestsApiError
 from qiskit_ibm_runtime.exceptions import IBMRuntimeError, RuntimeJobNotFound
 
 from conftest import CLIENT, needs_client
+from pytest_qsession.platform import catalog
 
 API = "https://quantum.cloud.ibm.com/api/v1"
 
@@ -99,7 +100,8 @@ def test_a_job_record_carries_the_user_calibration_and_estimate(fake_runtime, ba
     record = _job_record(job.job_id())
 
     assert record["user_id"] == "IBMid-qsession0001"
-    assert record["calibration_id"] == fake_runtime.platform.backend("ibm_sherbrooke").calibration_id
+    assert record["calibration_id"] == catalog.calibration_id(fake_runtime.platform.backend("ibm_sherbrooke"))
+    assert re.fullmatch(r"cal-\d{14}", record["calibration_id"])  # the snapshot's last update
     assert record["estimated_running_time_seconds"] == 2.0
     assert job.usage_estimation == {"quantum_seconds": 2.0}
 

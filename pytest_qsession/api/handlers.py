@@ -10,7 +10,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..platform.catalog import OFFLINE, ONLINE, PAUSED
+from ..platform.catalog import OFFLINE, ONLINE, PAUSED, Backend, physical_qubits, status_of
 from ..platform.errors import bad_request
 from ..platform.jobs import USER_ID, Job
 from ..platform.service import JobQuery
@@ -33,17 +33,19 @@ _STATUS_REASON = {ONLINE: "available", PAUSED: "paused"}
 
 
 def list_backends(ctx: Context, request: Request) -> Reply:
-    devices = [
-        {
-            "name": b.name,
-            "status": {"name": b.status, "reason": _STATUS_REASON.get(b.status, "unavailable")},
-            "queue_length": b.queue_length,
-            "qubits": b.num_qubits,
-            "physical_qubits": b.physical_qubits,
-        }
-        for b in ctx.platform.backends.values()
-    ]
+    devices = [_device(b) for b in ctx.platform.backends.values()]
     return json_reply(versions.backends_listing(versions.requested(request), devices))
+
+
+def _device(backend: Backend) -> dict[str, Any]:
+    status = status_of(backend)
+    return {
+        "name": backend.name,
+        "status": {"name": status, "reason": _STATUS_REASON.get(status, "unavailable")},
+        "queue_length": backend.queue_length,
+        "qubits": backend.num_qubits,
+        "physical_qubits": physical_qubits(backend),
+    }
 
 
 def backend_configuration(ctx: Context, request: Request, name: str) -> Reply:
@@ -64,12 +66,12 @@ def backend_status(ctx: Context, request: Request, name: str) -> Reply:
     """A paused backend still takes jobs (`state` true) but runs none: the client warns on
     submission that its status is "paused"; an offline one reports `state` false."""
     backend = ctx.platform.backend(name)
-    status = {ONLINE: "active", PAUSED: "paused"}.get(backend.status, "internal")
+    status = status_of(backend)
     return json_reply(
         {
-            "state": backend.status != OFFLINE,
-            "status": status,
-            "message": _STATUS_REASON.get(backend.status, "unavailable"),
+            "state": status != OFFLINE,
+            "status": {ONLINE: "active", PAUSED: "paused"}.get(status, "internal"),
+            "message": _STATUS_REASON.get(status, "unavailable"),
             "length_queue": backend.queue_length,
             "backend_version": "1.0.0",
         }

@@ -37,10 +37,6 @@ def default_backends() -> dict[str, int]:
     return {name: queue for name, queue in DEFAULT_BACKENDS.items() if name in known}
 
 
-#: Backend statuses `GET /backends` reports; only an online backend runs jobs.
-ONLINE, OFFLINE, PAUSED = "online", "offline", "paused"
-
-
 @dataclass
 class Backend:
     """One simulated QPU: its published snapshot and its live status (which tests may change)."""
@@ -48,27 +44,9 @@ class Backend:
     name: str
     num_qubits: int
     queue_length: int = 0
-    status: str = ONLINE
-
-    @property
-    def operational(self) -> bool:
-        """Whether the backend runs jobs now (offline and paused ones keep them queued)."""
-        return self.status == ONLINE
-
-    @operational.setter
-    def operational(self, value: bool) -> None:
-        self.status = ONLINE if value else OFFLINE
-
-    @property
-    def physical_qubits(self) -> int:
-        """Qubits plus couplers, as `/backends` counts them (chosen: the snapshot lists no reset
-        qubits, so none are counted)."""
-        return self.num_qubits + _coupler_count(self.name)
-
-    @property
-    def calibration_id(self) -> str:
-        """The id of the snapshot's calibration (chosen: derived from its last update time)."""
-        return _calibration_id(self.name)
+    #: Paused: jobs are taken but none run (`operational` is false then too).
+    paused: bool = False
+    operational: bool = True
 
     @property
     def configuration_text(self) -> str:
@@ -102,6 +80,40 @@ def _read_json(path: Path) -> dict[str, Any]:
         return json.load(handle)
 
 
+#: Backend statuses `GET /backends` reports; only an online backend runs jobs.
+ONLINE, OFFLINE, PAUSED = "online", "offline", "paused"
+
+
+def status_of(backend: Backend) -> str:
+    """The backend's status as `/backends` names it."""
+    if backend.operational:
+        return ONLINE
+    return PAUSED if backend.paused else OFFLINE
+
+
+def physical_qubits(backend: Backend) -> int:
+    """Qubits plus couplers, as `/backends` counts them (chosen: the snapshot lists no reset
+    qubits, so none are counted)."""
+    return backend.num_qubits + _coupler_count(backend.configuration_text)
+
+
+def calibration_id(backend: Backend) -> str:
+    """The id of the snapshot's calibration (chosen: `cal-` and its last update time)."""
+    return _calibration_id(backend.properties_text)
+
+
+@lru_cache(maxsize=None)
+def _coupler_count(configuration_text: str) -> int:
+    pairs = json.loads(configuration_text).get("coupling_map") or []
+    return len({frozenset(pair) for pair in pairs})
+
+
+@lru_cache(maxsize=None)
+def _calibration_id(properties_text: str) -> str:
+    updated = str(json.loads(properties_text).get("last_update_date", ""))
+    return "cal-" + "".join(ch for ch in updated[:19] if ch.isdigit())
+
+
 def available_names() -> list[str]:
     """Every backend name a test may ask for."""
     return sorted(_snapshot_files())
@@ -121,18 +133,6 @@ def _isa(name: str) -> IsaRules:
 @lru_cache(maxsize=None)
 def _num_qubits(name: str) -> int:
     return int(json.loads(_texts(name)[0])["n_qubits"])
-
-
-@lru_cache(maxsize=None)
-def _coupler_count(name: str) -> int:
-    pairs = json.loads(_texts(name)[0]).get("coupling_map") or []
-    return len({frozenset(pair) for pair in pairs})
-
-
-@lru_cache(maxsize=None)
-def _calibration_id(name: str) -> str:
-    updated = str(json.loads(_texts(name)[1]).get("last_update_date", ""))
-    return "cal-" + "".join(ch for ch in updated[:19] if ch.isdigit())
 
 
 def load_backend(name: str, queue_length: int = 0) -> Backend:

@@ -248,7 +248,7 @@ class Platform:
                 max_execution_time=max_execution_time,
                 private=private,
                 log_level=log_level,
-                calibration_id=calibration_id or self.backends[backend].calibration_id,
+                calibration_id=calibration_id or catalog.calibration_id(self.backends[backend]),
                 estimated_seconds=self._estimated_seconds(),
             )
             self._jobs_by_id[job.job_id] = job
