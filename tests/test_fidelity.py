@@ -313,3 +313,14 @@ def test_session_and_batch_ids_are_uuids_and_job_ids_keep_their_shape(fake_runti
 
     assert [uuid.UUID(s.session_id).version for s in (session, batch)] == [4, 4]
     assert re.fullmatch(r"[0-9a-v]{20}", job.job_id())
+
+
+@pytest.mark.fake_runtime(plan="open", job_duration=300)
+def test_the_open_plan_refuses_a_job_at_exactly_600_seconds_used(fake_runtime, backend, run):
+    run(backend).result()
+    run(backend).result()  # 600.0 s used
+
+    warns = pytest.warns(UserWarning, match="met its usage limit")
+    with warns if CLIENT >= Version("0.44") else nullcontext():
+        with pytest.raises(IBMRuntimeError, match="Usage exceeds instance limit"):
+            run(backend)
