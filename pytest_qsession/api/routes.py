@@ -88,10 +88,10 @@ class App:
     """Dispatches intercepted requests to handlers, turning platform refusals into replies."""
 
     context: Context
-    #: Moves virtual time forward by some seconds (for answers that take time to arrive).
-    advance: Callable[[float], None] = lambda seconds: None
     unimplemented: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Moves virtual time forward by some seconds (for answers that take time to arrive).
+    advance: Callable[[float], None] = lambda seconds: None
 
     def __call__(self, request: Request) -> Reply:
         service = service_of(request.host)
