@@ -101,7 +101,9 @@ def test_an_old_client_reads_quantum_seconds_as_it_always_did(fake_runtime, back
 # -- backends ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("version", "names_only"), [("2024-12-31", True), ("2025-01-01", False), (None, True)])
+@pytest.mark.parametrize(
+    ("version", "names_only"), [("2024-12-31", True), ("2025-01-01", False), (None, True)]
+)
 def test_backend_listing_is_names_only_before_2025_01_01(fake_runtime, version, names_only):
     devices = _get("/backends", version)["devices"]
 

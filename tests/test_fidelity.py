@@ -304,7 +304,9 @@ def test_the_noise_learner_is_a_501_and_fails_the_test_instead_of_a_plausible_40
     result = pytester.runpytest("-p", "no:randomly", "-W", "ignore::DeprecationWarning")
 
     result.assert_outcomes(passed=1, errors=1)
-    result.stdout.fnmatch_lines(["*POST /api/v1/jobs: pytest-qsession does not implement program noise-learner*"])
+    result.stdout.fnmatch_lines(
+        ["*POST /api/v1/jobs: pytest-qsession does not implement program noise-learner*"]
+    )
 
 
 def test_session_and_batch_ids_are_uuids_and_job_ids_keep_their_shape(fake_runtime, backend, run):
