@@ -63,6 +63,9 @@ class FakeRuntime:
         self._patches: pytest.MonkeyPatch | None = None
         self.time_source = "not started"
         self._home: tempfile.TemporaryDirectory[str] | None = None
+        self._app.advance = self.clock.tick  # answers that take time (slow_responses)
+        #: Set to False to let a test end with faults it armed that never fired.
+        self.assert_all_faults_fired = True
 
     # -- activation ---------------------------------------------------------------------------
 
@@ -177,7 +180,8 @@ class FakeRuntime:
         times: int = 1,
     ) -> None:
         """Make the next `times` jobs that start (and match `where`) fail with `reason`/`code`."""
-        fault = JobFault(reason, code, where or (lambda job: True), _count(times))
+        label = f"fail_next_job({reason!r}, code={code}, times={times})"
+        fault = JobFault(reason, code, where or (lambda job: True), _count(times), label)
         self.platform.arm_job_fault(fault)
 
     def fail_requests(
@@ -198,12 +202,39 @@ class FakeRuntime:
             raise ValueError(f"status must be an HTTP error status (400-599), got {status}")
         text = message or f"Injected {status} by pytest-qsession"
         fault = RequestFault(route, status, _count(times), text, retry_after)
+        fault.label = f"fail_requests({route!r}, {status}, times={times})"
         self._arm_request_fault(fault, f"{status}")
 
     def drop_connections(self, route: str, *, times: int = 1) -> None:
         """Drop the connection of the next `times` requests to `route` before any answer."""
         fault = RequestFault(route, DROP, _count(times), "connection dropped")
+        fault.label = f"drop_connections({route!r}, times={times})"
         self._arm_request_fault(fault, "a dropped connection")
+
+    def lose_response(self, route: str, *, times: int = 1, status: int | None = None) -> None:
+        """The service handles the next `times` requests to `route`, then their answer is lost:
+        the connection drops, or with `status` (a 5xx) a gateway answers that instead.
+
+        The client's retry policy decides what follows, as for real: urllib3 never retries a
+        POST after a dropped connection (the job exists, the client reports a failure), but it
+        retries a POST on 5xx, so `lose_response("POST /jobs", status=502)` leaves a duplicate job.
+        """
+        if status is not None and not 500 <= status <= 599:
+            raise ValueError(f"status must be a 5xx status or None, got {status}")
+        kind = DROP if status is None else status
+        fault = RequestFault(route, kind, _count(times), f"Injected {kind} by pytest-qsession")
+        fault.processed = True
+        fault.label = f"lose_response({route!r}, times={times}, status={status})"
+        self._arm_request_fault(fault, "their answer lost")
+
+    def slow_responses(self, route: str, seconds: float, *, times: int = 1) -> None:
+        """The next `times` answers to `route` take `seconds` of virtual time to arrive: the
+        request is handled on arrival, then the clock moves on by `seconds` (no real waiting)."""
+        if not isinstance(seconds, (int, float)) or seconds <= 0:
+            raise ValueError(f"seconds must be a number > 0, got {seconds!r}")
+        fault = RequestFault(route, None, _count(times), "slow answer", processed=True, delay=seconds)
+        fault.label = f"slow_responses({route!r}, {seconds:g}, times={times})"
+        self._arm_request_fault(fault, f"answers {seconds:g} s late")
 
     def _arm_request_fault(self, fault: RequestFault, what: str) -> None:
         with self.platform.lock:
@@ -212,10 +243,26 @@ class FakeRuntime:
 
     def take_offline(self, backend: str) -> None:
         """The backend stops running jobs (they wait in its queue) and reports itself down."""
+        self._set_paused(backend, False)
         self.platform.set_operational(backend, False)
 
     def bring_online(self, backend: str) -> None:
+        self._set_paused(backend, False)
         self.platform.set_operational(backend, True)
+
+    def pause(self, backend: str) -> None:
+        """The backend reports `paused`: it still takes jobs (the client warns) but runs none
+        until `bring_online`; `least_busy` skips it."""
+        with self.platform.lock:
+            self.platform.sync()
+            self._set_paused(backend, True)
+            self.platform.backend(backend).operational = False
+            self.platform.note(f"backend {backend} paused")
+
+    def _set_paused(self, backend: str, paused: bool) -> None:
+        with self.platform.lock:
+            self.platform.sync()
+            self.platform.backend(backend).paused = paused
 
     def set_queue_length(self, backend: str, length: int) -> None:
         """Other users' jobs in the backend's queue, as `/backends` and `least_busy` see them."""
@@ -308,6 +355,12 @@ class FakeRuntime:
                 )
         if wrong:
             raise AssertionError("job states differ:\n" + "\n".join(wrong))
+
+    @property
+    def unfired_faults(self) -> list[str]:
+        """Faults the test armed that have not fired (yet), with how many firings are left."""
+        with self.platform.lock:
+            return self.platform.faults.unfired()
 
     @property
     def unimplemented_calls(self) -> list[str]:

@@ -202,6 +202,12 @@ def fake_runtime(request: pytest.FixtureRequest) -> Iterator[FakeRuntime]:
             + "\n  ".join(fake.unimplemented_calls),
             pytrace=False,
         )
+    if fake.assert_all_faults_fired and fake.unfired_faults:
+        pytest.fail(
+            "faults were armed but never fired (set fake_runtime.assert_all_faults_fired = False "
+            "if that is intended):\n  " + "\n  ".join(fake.unfired_faults),
+            pytrace=False,
+        )
 
 
 def _travels_with_time_machine(function: Any) -> bool:

@@ -137,6 +137,7 @@ def test_a_503_twice_then_success_goes_through_the_clients_retries(fake_runtime,
 
 def test_503_more_times_than_the_client_retries_fails_the_submission(fake_runtime, backend, run):
     fake_runtime.fail_requests("POST /jobs", 503, times=6)
+    fake_runtime.assert_all_faults_fired = False  # clients before 0.41 try once and leave 5
 
     with pytest.raises(IBMRuntimeError, match="Failed to run program"):
         run(backend)
@@ -188,3 +189,95 @@ def test_dropped_connections_are_retried(fake_runtime, backend, run):
 def test_fault_arguments_are_checked(fake_runtime, kwargs, message):
     with pytest.raises(ValueError, match=message):
         fake_runtime.fail_requests("POST /jobs", **kwargs)
+
+
+# -- lost and slow answers --------------------------------------------------------------------
+
+
+def test_a_lost_answer_to_post_jobs_is_not_retried_and_leaves_the_job_behind(fake_runtime, backend, run):
+    fake_runtime.lose_response("POST /jobs")
+
+    with pytest.raises(IBMRuntimeError, match="Failed to run program"):
+        run(backend)  # urllib3 never retries a POST after the connection drops
+
+    (orphan,) = fake_runtime.jobs
+    assert orphan.status == "RUNNING"  # the service took it; the client never heard
+    assert "fault fired: POST /jobs processed (200), then connection dropped" in fake_runtime.timeline()
+
+
+@needs_client("0.41", "the client retries a POST on 5xx")
+def test_a_gateway_error_after_the_job_was_created_makes_a_duplicate(fake_runtime, backend, run):
+    fake_runtime.lose_response("POST /jobs", status=502)
+
+    job = run(backend)  # the client retries the POST and gets the second job
+
+    first, second = fake_runtime.jobs
+    assert job.job_id() == second.job_id != first.job_id
+    assert first.params == second.params
+
+
+def test_a_lost_answer_to_a_get_is_retried(fake_runtime, backend, run):
+    job = run(backend)
+    fake_runtime.lose_response("GET /jobs/*", times=2)
+
+    assert job.result()
+    assert fake_runtime.timeline().count("then connection dropped") == 2
+
+
+def test_a_slow_answer_takes_virtual_time_and_shows_the_state_at_arrival(fake_runtime, backend, run):
+    job = run(backend)  # runs from +0 s to +2 s
+    fake_runtime.slow_responses("GET /jobs/*", 30)
+    before = fake_runtime.clock.now()
+
+    seen = job.status()
+
+    assert seen == "RUNNING"  # answered as of the request, delivered 30 s later
+    assert (fake_runtime.clock.now() - before).total_seconds() == 30
+    assert job.status() == "DONE"
+
+
+@pytest.mark.parametrize(
+    ("arm", "message"),
+    [
+        (lambda f: f.lose_response("POST /jobs", status=404), "5xx status"),
+        (lambda f: f.slow_responses("POST /jobs", 0), "seconds must be a number > 0"),
+    ],
+)
+def test_lost_and_slow_answer_arguments_are_checked(fake_runtime, arm, message):
+    with pytest.raises(ValueError, match=message):
+        arm(fake_runtime)
+
+
+# -- faults that never fired ------------------------------------------------------------------
+
+
+def test_a_fault_that_never_fired_fails_the_test_naming_it(pytester):
+    pytester.makepyfile(
+        """
+        def test_arms_faults_and_submits_nothing(fake_runtime):
+            fake_runtime.fail_next_job("Calibration drifted.")
+            fake_runtime.fail_requests("POST /jobs", 503, times=2)
+            fake_runtime.service().jobs()  # GET /jobs: neither fault matches
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly")
+
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*faults were armed but never fired*",
+            "*fail_next_job('Calibration drifted.', code=1010, times=1): 1 left*",
+            "*fail_requests('POST /jobs', 503, times=2): 2 left*",
+        ]
+    )
+
+
+def test_a_test_may_leave_faults_unfired_on_purpose(pytester):
+    pytester.makepyfile(
+        """
+        def test_keeps_a_spare_fault(fake_runtime):
+            fake_runtime.assert_all_faults_fired = False
+            fake_runtime.drop_connections("GET /jobs/*")
+        """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)

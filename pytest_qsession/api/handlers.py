@@ -10,10 +10,12 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ..platform.catalog import OFFLINE, ONLINE, PAUSED, Backend, physical_qubits, status_of
 from ..platform.errors import bad_request
-from ..platform.jobs import FINAL_STATES, Job
+from ..platform.jobs import USER_ID, Job
 from ..platform.service import JobQuery
-from ..platform.sessions import ACTIVE, Session
+from ..platform.sessions import ACTIVE, INACTIVE, Session
+from . import limits, versions
 from .cloud import json_reply
 from .transport import Reply, Request
 
@@ -26,21 +28,24 @@ NO_CONTENT = Reply(204)
 # -- backends ---------------------------------------------------------------------------------
 
 
+#: `status.reason` of a `/backends` entry, and `message` of `/status`, per backend status.
+_STATUS_REASON = {ONLINE: "available", PAUSED: "paused"}
+
+
 def list_backends(ctx: Context, request: Request) -> Reply:
-    if request.headers.get("ibm-api-version", "9999") < "2025-05-01":  # client 0.40: names only
-        return json_reply({"devices": list(ctx.platform.backends)})
-    devices = [
-        {
-            "name": b.name,
-            "status": {"name": "online", "reason": "available"}
-            if b.operational
-            else {"name": "offline", "reason": "unavailable"},
-            "queue_length": b.queue_length,
-            "qubits": b.num_qubits,
-        }
-        for b in ctx.platform.backends.values()
-    ]
-    return json_reply({"devices": devices})
+    devices = [_device(b) for b in ctx.platform.backends.values()]
+    return json_reply(versions.backends_listing(versions.requested(request), devices))
+
+
+def _device(backend: Backend) -> dict[str, Any]:
+    status = status_of(backend)
+    return {
+        "name": backend.name,
+        "status": {"name": status, "reason": _STATUS_REASON.get(status, "unavailable")},
+        "queue_length": backend.queue_length,
+        "qubits": backend.num_qubits,
+        "physical_qubits": physical_qubits(backend),
+    }
 
 
 def backend_configuration(ctx: Context, request: Request, name: str) -> Reply:
@@ -58,12 +63,15 @@ def backend_defaults(ctx: Context, request: Request, name: str) -> Reply:
 
 
 def backend_status(ctx: Context, request: Request, name: str) -> Reply:
+    """A paused backend still takes jobs (`state` true) but runs none: the client warns on
+    submission that its status is "paused"; an offline one reports `state` false."""
     backend = ctx.platform.backend(name)
+    status = status_of(backend)
     return json_reply(
         {
-            "state": backend.operational,
-            "status": "active" if backend.operational else "internal",
-            "message": "available" if backend.operational else "unavailable",
+            "state": status != OFFLINE,
+            "status": {ONLINE: "active", PAUSED: "paused"}.get(status, "internal"),
+            "message": _STATUS_REASON.get(status, "unavailable"),
             "length_queue": backend.queue_length,
             "backend_version": "1.0.0",
         }
@@ -101,18 +109,35 @@ def cancel_session(ctx: Context, request: Request, session_id: str) -> Reply:
     return NO_CONTENT
 
 
+#: `state_reason` per way a session stopped (the ITTL wording is the service's, seen in a
+#: real batch; the others are chosen in its style). Open and active sessions have none.
+_STATE_REASONS = {
+    "close": "session_closed_by_user",
+    "cancel": "session_cancelled_by_user",
+    "max_time": "session_closed_by_max_ttl",
+    "open_timeout": "session_closed_by_open_timeout",
+}
+
+
 def session_json(ctx: Context, session: Session) -> dict[str, Any]:
     activated = [at for state, at in session.timestamps if state == ACTIVE]
+    now = ctx.platform.sync()
+    if session.state == INACTIVE:
+        reason = "session_inactivated_by_interactive_ttl"
+    else:
+        reason = _STATE_REASONS.get(session.closed_by or "")
     return {
         "id": session.session_id,
         "backend_name": session.backend_name,
         "instance": session.instance,
         "mode": session.mode,
         "state": session.state,
+        "state_reason": reason,
         "accepting_jobs": session.accepting_jobs,
+        "user_id": USER_ID,
         "interactive_ttl": session.interactive_timeout,
         "max_ttl": session.max_time,
-        "active_ttl": session.max_time,
+        "active_ttl": _remaining_active_time(session, now),
         "started_at": _time(session.started_at),
         "activated_at": _time(activated[-1] if activated else None),
         "closed_at": _time(session.closed_at),
@@ -123,11 +148,21 @@ def session_json(ctx: Context, session: Session) -> dict[str, Any]:
     }
 
 
+def _remaining_active_time(session: Session, now: datetime) -> int:
+    """Seconds left before `max_time` ends the session: all of it until it first activates."""
+    if session.expires_at is None:
+        return session.max_time
+    if session.closed_at is not None:
+        return 0
+    return max(0, int((session.expires_at - now).total_seconds()))
+
+
 # -- jobs -------------------------------------------------------------------------------------
 
 
 def create_job(ctx: Context, request: Request) -> Reply:
     body = _json_body(request)
+    limits.check_job_request(request, body)
     params = body.get("params")
     if not isinstance(params, dict):
         raise bad_request("'params' must be an object.")
@@ -146,13 +181,15 @@ def create_job(ctx: Context, request: Request) -> Reply:
         max_execution_time=cost,
         private=bool(body.get("private", False)),
         log_level=body.get("log_level"),
+        calibration_id=body.get("calibration_id"),
     )
     return json_reply({"id": job.job_id, "backend": job.backend_name})
 
 
 def get_job(ctx: Context, request: Request, job_id: str) -> Reply:
     job = ctx.platform.job(job_id)
-    return json_reply(job_json(job, with_params=request.param("exclude_params") != "true"))
+    with_params = request.param("exclude_params") != "true" and not job.private
+    return json_reply(job_json(job, versions.requested(request), with_params=with_params))
 
 
 def list_jobs(ctx: Context, request: Request) -> Reply:
@@ -169,9 +206,10 @@ def list_jobs(ctx: Context, request: Request) -> Reply:
         descending=request.param("sort") != "ASC",
     )
     page, count = ctx.platform.jobs(query)
+    version = versions.requested(request)
     return json_reply(
         {
-            "jobs": [job_json(j, with_params=False) for j in page],
+            "jobs": [job_json(j, version, with_params=False) for j in page],
             "count": count,
             "limit": query.limit,
             "offset": query.offset,
@@ -180,9 +218,11 @@ def list_jobs(ctx: Context, request: Request) -> Reply:
 
 
 def job_results(ctx: Context, request: Request, job_id: str) -> Reply:
-    job = ctx.platform.job(job_id)
-    if job.state not in FINAL_STATES:
-        return json_reply(_error(f"Job {job_id} has no results yet.", 404), status=404)
+    """204 before the job has a final result, as the service answers; a private job's results
+    can be read once (then 404)."""
+    job = ctx.platform.read_results(job_id)
+    if job.pending:
+        return NO_CONTENT
     if job.results is None:
         return _text(job.reason or "", "text/plain")
     return _text(job.results, "application/json")
@@ -199,7 +239,9 @@ def delete_job(ctx: Context, request: Request, job_id: str) -> Reply:
 
 
 def update_tags(ctx: Context, request: Request, job_id: str) -> Reply:
-    tags = _json_body(request).get("tags")
+    body = _json_body(request)
+    limits.check_job_request(request, body)
+    tags = body.get("tags")
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise bad_request("'tags' must be a list of strings.")
     ctx.platform.update_tags(job_id, tags)
@@ -208,7 +250,13 @@ def update_tags(ctx: Context, request: Request, job_id: str) -> Reply:
 
 def job_metrics(ctx: Context, request: Request, job_id: str) -> Reply:
     job = ctx.platform.job(job_id)
-    seconds = job.quantum_seconds
+    version = versions.requested(request)
+    usage = versions.job_usage(
+        version,
+        seconds=job.quantum_seconds,
+        execution_ns=_execution_ns(job),
+        status=ctx.platform.billing_status(job),
+    )
     return json_reply(
         {
             "timestamps": {
@@ -216,17 +264,17 @@ def job_metrics(ctx: Context, request: Request, job_id: str) -> Reply:
                 "running": _time(job.started),
                 "finished": _time(job.finished),
             },
-            "bss": {"seconds": seconds},
-            "usage": {
-                "status": "pending" if job.pending else "completed",
-                "quantum_seconds": seconds,
-                "seconds": seconds,
-                "qpu_charge_time_seconds": seconds,
-            },
+            **usage,
+            **versions.metrics_execution_time(version, _execution_ns(job)),
             "qiskit_version": "",
             "caller": "qiskit_ibm_runtime",
         }
     )
+
+
+def _execution_ns(job: Job) -> int:
+    """Circuit execution time: all of the job's QPU time (chosen: the fake has no overhead)."""
+    return int(round(job.quantum_seconds * 1e9))
 
 
 def job_logs(ctx: Context, request: Request, job_id: str) -> Reply:
@@ -237,10 +285,12 @@ def job_logs(ctx: Context, request: Request, job_id: str) -> Reply:
     return _text("\n".join(lines) + "\n", "text/plain")
 
 
-def job_json(job: Job, *, with_params: bool) -> dict[str, Any]:
+def job_json(job: Job, version: str, *, with_params: bool) -> dict[str, Any]:
     state: dict[str, Any] = {"status": job.state}
     if job.reason:
         state.update(reason=job.reason, reason_code=job.reason_code)
+    if job.reason_solution:
+        state["reason_solution"] = job.reason_solution
     body: dict[str, Any] = {
         "id": job.job_id,
         "backend": job.backend_name,
@@ -250,11 +300,15 @@ def job_json(job: Job, *, with_params: bool) -> dict[str, Any]:
         "created": _time(job.created),
         "session_id": job.session_id,
         "tags": job.tags,
-        "private": job.private,
         "cost": job.max_execution_time,
         "runtime": "",
-        "usage": {"quantum_seconds": job.quantum_seconds, "seconds": job.quantum_seconds},
+        "user_id": job.user_id,
+        "calibration_id": job.calibration_id,
+        "estimated_running_time_seconds": job.estimated_seconds,
+        **versions.job_usage(version, seconds=job.quantum_seconds, execution_ns=_execution_ns(job)),
     }
+    if job.private:
+        body["private"] = True
     if with_params:
         body["params"] = job.params
     return body
@@ -273,7 +327,7 @@ def instance_usage(ctx: Context, request: Request) -> Reply:
         "usage_limit_reached": limit is not None and consumed >= limit,
     }
     if limit is not None:
-        body["usage_limit_seconds"] = limit
+        body.update(usage_allocation_seconds=limit, usage_limit_seconds=limit)
     return json_reply(body)
 
 

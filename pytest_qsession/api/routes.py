@@ -93,6 +93,8 @@ class App:
     context: Context
     unimplemented: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Moves virtual time forward by some seconds (for answers that take time to arrive).
+    advance: Callable[[float], None] = lambda seconds: None
 
     def __call__(self, request: Request) -> Reply:
         service = service_of(request.host)
@@ -100,8 +102,19 @@ class App:
         if service == "runtime" and path.startswith(RUNTIME_PREFIX):
             path = path[len(RUNTIME_PREFIX) :]
         fault = self.context.platform.faults.take_request_fault(request.method, path)
-        if fault is not None:
-            return self._injected(fault, f"{request.method} {path}")
+        name = f"{request.method} {path}"
+        if fault is not None and not fault.processed:
+            return self._injected(fault, name)
+        reply = self._dispatch(service, path, request)
+        if fault is None:
+            return reply
+        if fault.status is None:
+            self.context.platform.note(f"fault fired: {name} answered after {fault.delay:g} s")
+            self.advance(fault.delay)
+            return reply
+        return self._injected(fault, f"{name} processed ({reply.status}), then")
+
+    def _dispatch(self, service: str, path: str, request: Request) -> Reply:
         for route in ROUTES:
             if route.service != service or route.method != request.method:
                 continue
@@ -120,6 +133,7 @@ class App:
         if fault.status == DROP:
             platform.note(f"fault fired: {name} connection dropped")
             raise ProtocolError("Connection aborted.", ConnectionResetError(104, "Connection reset by peer"))
+        assert isinstance(fault.status, int)
         platform.note(f"fault fired: {name} answered {fault.status}")
         reply = json_reply({"errors": [{"code": fault.status, "message": fault.message}]}, fault.status)
         if fault.retry_after is not None:
@@ -131,4 +145,7 @@ class App:
             with self.context.platform.lock:
                 return route.handler(self.context, request, **path_params)
         except ApiError as error:
+            if error.status == 501:  # a part of the service the fake does not model
+                with self._lock:
+                    self.unimplemented.append(f"{request.method} {request.path}: {error.message}")
             return json_reply(error.body(), status=error.status)

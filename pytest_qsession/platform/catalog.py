@@ -48,6 +48,8 @@ class Backend:
     name: str
     num_qubits: int
     queue_length: int = 0
+    #: Paused: jobs are taken but none run (`operational` is false then too).
+    paused: bool = False
     operational: bool = True
     snapshot: str = ""
 
@@ -84,6 +86,40 @@ def _snapshot_files() -> dict[str, tuple[Path, Path]]:
 def _read_json(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
         return json.load(handle)
+
+
+#: Backend statuses `GET /backends` reports; only an online backend runs jobs.
+ONLINE, OFFLINE, PAUSED = "online", "offline", "paused"
+
+
+def status_of(backend: Backend) -> str:
+    """The backend's status as `/backends` names it."""
+    if backend.operational:
+        return ONLINE
+    return PAUSED if backend.paused else OFFLINE
+
+
+def physical_qubits(backend: Backend) -> int:
+    """Qubits plus couplers, as `/backends` counts them (chosen: the snapshot lists no reset
+    qubits, so none are counted)."""
+    return backend.num_qubits + _coupler_count(backend.configuration_text)
+
+
+def calibration_id(backend: Backend) -> str:
+    """The id of the snapshot's calibration (chosen: `cal-` and its last update time)."""
+    return _calibration_id(backend.properties_text)
+
+
+@lru_cache(maxsize=None)
+def _coupler_count(configuration_text: str) -> int:
+    pairs = json.loads(configuration_text).get("coupling_map") or []
+    return len({frozenset(pair) for pair in pairs})
+
+
+@lru_cache(maxsize=None)
+def _calibration_id(properties_text: str) -> str:
+    updated = str(json.loads(properties_text).get("last_update_date", ""))
+    return "cal-" + "".join(ch for ch in updated[:19] if ch.isdigit())
 
 
 def available_names() -> list[str]:

@@ -1,7 +1,8 @@
-"""Faults a test injects on purpose: jobs that fail, requests that error or drop.
+"""Faults a test injects on purpose: jobs that fail, requests that error, drop, lose their
+answer or answer slowly.
 
 Plain data and matching only; the scheduler and the REST face consult it. Each fault is consumed
-as it fires, so "the next N requests" means exactly N.
+as it fires, so "the next N requests" means exactly N; what is left unfired at the end is named.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ class JobFault:
     code: int
     where: Callable[[Any], bool]
     remaining: int
+    #: How the test armed it, e.g. "fail_next_job('Calibration drifted.', code=1010)".
+    label: str = "fail_next_job()"
 
 
 @dataclass
@@ -27,10 +30,15 @@ class RequestFault:
     """`route` is "METHOD /path" with `*` wildcards, path relative to the runtime API root."""
 
     route: str
-    status: int | str  # an HTTP status, or DROP for a dropped connection
+    status: int | str | None  # an HTTP status, DROP for a dropped connection, None: the real answer
     remaining: int
     message: str
     retry_after: float | None = None
+    #: The service handles the request first, then the fault replaces or delays its answer.
+    processed: bool = False
+    #: Virtual seconds the answer takes to arrive (after processing).
+    delay: float = 0.0
+    label: str = ""
 
     def matches(self, method: str, path: str) -> bool:
         want_method, _, want_path = self.route.partition(" ")
@@ -59,6 +67,10 @@ class Faults:
             if fault.matches(method, path):
                 return _consume(self.requests, fault)
         return None
+
+    def unfired(self) -> list[str]:
+        """Each armed fault that has not fired as often as it was armed for."""
+        return [f"{f.label}: {f.remaining} left" for f in (*self.jobs, *self.requests)]
 
 
 def _consume(armed: list, fault: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import uuid
 from collections import Counter
 from typing import Any
 
@@ -18,7 +19,8 @@ _RUN_DEPENDENT_KEYS = frozenset({"b64_data", "samplex_json"})
 
 
 class IdFactory:
-    """Makes 20-character ids shaped like the service's, from the seed and a counter."""
+    """Makes ids shaped like the service's (20 characters for jobs, UUIDs for sessions), from
+    the seed and one counter."""
 
     def __init__(self, seed: int) -> None:
         self._seed = seed
@@ -29,6 +31,12 @@ class IdFactory:
         n = next(self._counter)
         digest = hashlib.sha256(f"{self._seed}/{kind}/{n}".encode()).digest()
         return "".join(_ALPHABET[b % 32] for b in digest[:20])
+
+    def new_uuid(self, kind: str) -> str:
+        """A UUID (version 4 layout), the shape the service now gives session ids."""
+        n = next(self._counter)
+        digest = hashlib.sha256(f"{self._seed}/{kind}/{n}".encode()).digest()
+        return str(uuid.UUID(bytes=digest[:16], version=4))
 
     def job_seed(self, program_id: str, backend: str, tags: list[str], params: dict[str, Any]) -> int:
         """A 32-bit simulator seed from what the job asks for and how many asked the same before.

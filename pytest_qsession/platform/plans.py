@@ -16,7 +16,7 @@ class Plan:
     batch_interactive_ttl: float
     batch_max_ttl: int
     max_pending_jobs: int | None
-    #: QPU seconds the instance may use per rolling 28 days (None: the instance's allocation).
+    #: QPU seconds the instance may use per period (Open: 28 days); jobs are refused after.
     qpu_seconds_limit: int | None = None
     open_session_timeout: int = 30 * 60
     job_max_execution_time: int = 3 * 60 * 60
@@ -33,6 +33,7 @@ PLANS: dict[str, Plan] = {
             batch_interactive_ttl=1,
             batch_max_ttl=8 * 60 * 60,
             max_pending_jobs=None,
+            qpu_seconds_limit=100 * 60 * 60,  # the instance's allocation (chosen)
         ),
         Plan(
             name="open",

@@ -14,7 +14,7 @@ from . import sessions as S
 from .errors import SESSION_CLOSED, ApiError, bad_request, not_found
 from .faults import Faults, JobFault
 from .ids import IdFactory
-from .jobs import Job
+from .jobs import RUNNING, Job
 from .plans import PLANS
 from .scheduler import JobRejected, Scheduler, Settings
 from .sessions import Session
@@ -22,8 +22,14 @@ from .sessions import Session
 MODES = ("dedicated", "batch")
 #: Legacy code for "too many pending jobs" (chosen; the documents give no current one).
 PENDING_LIMIT_CODE = 3458
+#: `POST /jobs` once the instance's QPU time is spent (REST reference: 409 "Usage exceeds
+#: instance limit"; the code is chosen).
+USAGE_LIMIT_MESSAGE = "Usage exceeds instance limit"
 MAX_SAMPLER_EXECUTIONS = 10_000_000
 PROGRAMS = ("sampler", "estimator", "executor")
+#: Programs the real service runs and the fake does not model: answered like unimplemented
+#: routes (501, and the test fails at teardown) rather than with a plausible 404.
+UNMODELLED_PROGRAMS = ("noise-learner", "calibrate")
 
 
 @dataclass(frozen=True)
@@ -159,7 +165,7 @@ class Platform:
             if max_ttl is not None and (not isinstance(max_ttl, int) or max_ttl < 1):
                 raise bad_request(f"max_ttl must be an integer >= 1, got {max_ttl!r}.")
             session = Session(
-                session_id=self._ids.new("session"),
+                session_id=self._ids.new_uuid("session"),
                 mode=mode,
                 backend_name=backend,
                 instance=instance,
@@ -214,6 +220,7 @@ class Platform:
         max_execution_time: int | None = None,
         private: bool = False,
         log_level: str | None = None,
+        calibration_id: str | None = None,
     ) -> Job:
         """Create a job, or refuse it as the service would (no job is created then)."""
         with self.lock:
@@ -227,6 +234,9 @@ class Platform:
                     "to complete or cancel one before submitting anything new.",
                     PENDING_LIMIT_CODE,
                 )
+            self._check_usage_limit()
+            if program_id in UNMODELLED_PROGRAMS:
+                raise ApiError(501, f"pytest-qsession does not implement program {program_id}")
             if program_id not in PROGRAMS:
                 raise not_found("Program", program_id)
             if session_id is not None:
@@ -251,6 +261,8 @@ class Platform:
                 max_execution_time=max_execution_time,
                 private=private,
                 log_level=log_level,
+                calibration_id=calibration_id or catalog.calibration_id(self.backends[backend]),
+                estimated_seconds=self._estimated_seconds(),
             )
             self._jobs_by_id[job.job_id] = job
             self.scheduler.submit(job)
@@ -272,13 +284,42 @@ class Platform:
             self.scheduler.cancel_job(job)
 
     def delete_job(self, job_id: str) -> None:
+        """Delete a job that is queued (it is cancelled first) or ended; a running one is refused."""
         with self.lock:
             job = self.job(job_id)
+            if job.state == RUNNING:
+                raise ApiError(409, f"Job {job_id} is running: cancel it before deleting it.")
             if job.pending:
-                raise ApiError(409, f"Job {job_id} cannot be deleted while it is pending.")
+                self.scheduler.cancel_job(job)
             self.scheduler.jobs.remove(job)
             del self._jobs_by_id[job_id]
             self._record(self.sync(), f"job {job_id} deleted")
+
+    def read_results(self, job_id: str) -> Job:
+        """The ended job whose results are being read; a private job's can be read only once."""
+        with self.lock:
+            job = self.job(job_id)
+            if job.private and job.results_read:
+                raise ApiError(
+                    404, f"The results of private job {job_id} have already been retrieved."
+                )
+            job.results_read = job.results_read or not job.pending
+            return job
+
+    def billing_status(self, job: Job) -> str:
+        """The job's `usage.status` now: `pending`, then `complete` once billing is final."""
+        with self.lock:
+            return job.billing_status(self.sync())
+
+    def _check_usage_limit(self) -> None:
+        limit = self.plan.qpu_seconds_limit
+        if limit is not None and self.scheduler.qpu_seconds >= limit:
+            raise ApiError(409, USAGE_LIMIT_MESSAGE)
+
+    def _estimated_seconds(self) -> float | None:
+        """What the service expects a new job to take: `job_duration`, when it is a number."""
+        duration = self.options.job_duration
+        return None if callable(duration) else float(duration)
 
     def update_tags(self, job_id: str, tags: list[str]) -> None:
         with self.lock:
