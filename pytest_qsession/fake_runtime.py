@@ -21,7 +21,8 @@ from qiskit_ibm_runtime import QiskitRuntimeService, RuntimeJobV2
 from qiskit_ibm_runtime.accounts import management as accounts
 
 from .api.cloud import Account
-from .api.routes import App, Context
+from .api.context import Context
+from .api.routes import App
 from .api.transport import Interceptor
 from .clock import Clock, VirtualSleep
 from .options import Options

@@ -15,10 +15,10 @@ from ..platform.jobs import FINAL_STATES, Job
 from ..platform.service import JobQuery
 from ..platform.sessions import ACTIVE, Session
 from .cloud import json_reply
-from .transport import Reply, Request
+from .messages import Reply, Request
 
 if TYPE_CHECKING:
-    from .routes import Context
+    from .context import Context
 
 NO_CONTENT = Reply(204)
 

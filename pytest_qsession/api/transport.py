@@ -10,43 +10,15 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from urllib3.connectionpool import HTTPConnectionPool
 from urllib3.response import HTTPResponse
 
+from .messages import Handler, Request
+
 IBM_DOMAIN = "ibm.com"
-
-
-@dataclass
-class Request:
-    """What the client sent, parsed once."""
-
-    method: str
-    host: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes
-
-    def param(self, name: str) -> str | None:
-        values = self.query.get(name)
-        return values[-1] if values else None
-
-
-@dataclass
-class Reply:
-    """What the fake service answers: a status, a body and headers."""
-
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-Handler = Callable[[Request], Reply]
 
 
 def is_ibm_host(host: str) -> bool:
