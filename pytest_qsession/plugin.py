@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 from importlib.metadata import version
 from typing import Any
@@ -11,7 +10,7 @@ import pytest
 
 from . import hookspecs
 from .fake_runtime import FakeRuntime
-from .options import Options, OptionError
+from .options import Options, OptionError, parse_option
 
 MARKER = "fake_runtime"
 FAKE_KEY = pytest.StashKey[FakeRuntime]()
@@ -61,14 +60,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _parse_pair(pair: str) -> tuple[str, Any]:
-    name, sep, raw = pair.partition("=")
-    if not sep or not name.strip():
-        raise pytest.UsageError(f"fake_runtime options: expected NAME=VALUE, got {pair!r}")
     try:
-        value = ast.literal_eval(raw.strip())
-    except (ValueError, SyntaxError):
-        value = raw.strip()
-    return name.strip(), value
+        return parse_option(pair)
+    except OptionError as error:
+        raise pytest.UsageError(f"fake_runtime options: {error}") from None
 
 
 def _suite_wide(config: pytest.Config) -> bool:
