@@ -3,7 +3,8 @@
 from .clock import Clock, NeverFinishes
 from .fake_runtime import FakeRuntime
 from .options import Options, OptionError
+from .server_handle import FakeRuntimeServer
 
 __version__ = "0.1.0"
 
-__all__ = ["Clock", "FakeRuntime", "NeverFinishes", "OptionError", "Options", "__version__"]
+__all__ = ["Clock", "FakeRuntime", "FakeRuntimeServer", "NeverFinishes", "OptionError", "Options", "__version__"]

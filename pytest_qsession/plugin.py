@@ -11,6 +11,7 @@ import pytest
 from . import hookspecs
 from .fake_runtime import FakeRuntime
 from .options import Options, OptionError, parse_option
+from .server_fixture import _qsession_server_process, fake_runtime_server  # noqa: F401
 
 MARKER = "fake_runtime"
 FAKE_KEY = pytest.StashKey[FakeRuntime]()

@@ -88,6 +88,10 @@ def timeline_svg(hosted: HostedPlatform, body: dict[str, Any]) -> Reply:
     return _text(hosted.timeline_svg_text(), "image/svg+xml")
 
 
+def account(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
+    return {"token": hosted.account.api_key, "instance": hosted.account.crn}
+
+
 def problems(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
     """Routes the fake answered 501, and requests that raised inside the server."""
     return {"unimplemented": hosted.unimplemented_calls, "internal_errors": list(hosted.internal_errors)}
@@ -193,6 +197,7 @@ ROUTES = (
     _route("GET", "/timeline/chart", timeline_chart),
     _route("GET", "/timeline/svg", timeline_svg),
     _route("GET", "/problems", problems),
+    _route("GET", "/account", account),
     _route("POST", "/faults/fail_next_job", fail_next_job),
     _route("POST", "/faults/fail_requests", fail_requests),
     _route("POST", "/faults/drop_connections", drop_connections),

@@ -41,12 +41,17 @@ PREFIXES = (
 RUNTIME_HOST = "quantum.cloud.ibm.com"
 
 
-def environment(base_url: str, hosted: HostedPlatform) -> dict[str, str]:
-    """What a process needs so that a plain `QiskitRuntimeService()` talks only to this server."""
+def environment(base_url: str, token: str, instance: str) -> dict[str, str]:
+    """What a process needs so that a plain `QiskitRuntimeService()` talks only to this server.
+
+    The client derives every IBM Cloud URL from `QISKIT_IBM_URL`'s host name alone, dropping
+    its port, so each service gets its own variable: `IAM_URL` (read by the client from 0.49),
+    and the IBM Cloud SDK's `GLOBAL_SEARCH_URL`, `GLOBAL_CATALOG_URL`, `RESOURCE_CONTROLLER_URL`.
+    """
     return {
         "QISKIT_IBM_CHANNEL": "ibm_quantum_platform",
-        "QISKIT_IBM_TOKEN": hosted.account.api_key,
-        "QISKIT_IBM_INSTANCE": hosted.account.crn,
+        "QISKIT_IBM_TOKEN": token,
+        "QISKIT_IBM_INSTANCE": instance,
         "QISKIT_IBM_URL": f"{base_url}/experimental/api/v1",
         "IAM_URL": f"{base_url}/iam",
         "GLOBAL_SEARCH_URL": f"{base_url}/global-search",
@@ -96,6 +101,7 @@ class QSessionServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    default_request_version = "HTTP/1.1"  # so even an unparsable request gets a status line
     server: QSessionServer
 
     def do_GET(self) -> None:
