@@ -25,17 +25,19 @@ def _qsession_server_process() -> Iterator[FakeRuntimeServer]:
 
 
 @pytest.fixture
-def fake_runtime_server(request: pytest.FixtureRequest, _qsession_server_process: FakeRuntimeServer) -> Iterator[FakeRuntimeServer]:
+def fake_runtime_server(request: pytest.FixtureRequest) -> Iterator[FakeRuntimeServer]:
     """A fake IBM Quantum Platform served over HTTP; hand `fake_runtime_server.env` to subprocesses."""
     from .plugin import DEFAULTS_KEY, MARKER, _marker_options
 
-    server = _qsession_server_process
     try:
         given = {**request.config.stash[DEFAULTS_KEY], **_marker_options(request.node)}
         Options.build(**given)
-        server.reset(**given)
-    except (OptionError, ValueError) as error:
+        if callable(given.get("job_duration")):
+            raise OptionError("job_duration must be a number in server mode (a function cannot cross processes)")
+    except OptionError as error:
         pytest.fail(f"@pytest.mark.{MARKER}: {error}", pytrace=False)
+    server: FakeRuntimeServer = request.getfixturevalue("_qsession_server_process")
+    server.reset(**given)
     yield server
     unimplemented, errors = server.unimplemented_calls, server.internal_errors
     if unimplemented:
