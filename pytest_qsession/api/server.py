@@ -102,6 +102,9 @@ class QSessionServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     default_request_version = "HTTP/1.1"  # so even an unparsable request gets a status line
+    # Headers and body go out in two writes; with Nagle's algorithm and the client's delayed
+    # ACK each reply would wait about 40 ms for the second.
+    disable_nagle_algorithm = True
     server: QSessionServer
 
     def do_GET(self) -> None:
