@@ -25,13 +25,20 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
-def run_client(script: Path, env: dict[str, str], home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run `script` with exactly `env` (plus PATH and a fresh HOME): no saved account, no proxy."""
+def client_command(script: Path, *args: str) -> list[str]:
+    return [sys.executable, "-W", "ignore::DeprecationWarning", "-c", _LOOPBACK_ONLY, str(script), *args]
+
+
+def client_environment(env: dict[str, str], home: Path) -> dict[str, str]:
+    """Exactly `env`, plus PATH and a fresh HOME: no saved account, no proxy settings."""
     home.mkdir(exist_ok=True)
-    environment = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), **env}
+    return {"PATH": os.environ.get("PATH", ""), "HOME": str(home), **env}
+
+
+def run_client(script: Path, env: dict[str, str], home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-W", "ignore::DeprecationWarning", "-c", _LOOPBACK_ONLY, str(script), *args],
-        env=environment,
+        client_command(script, *args),
+        env=client_environment(env, home),
         capture_output=True,
         text=True,
         timeout=300,
@@ -55,7 +62,11 @@ session = Session(backend=backend)
 sampler = SamplerV2(mode=session)
 for _ in range(2):
     print(sampler.run([isa]).result()[0].data.meas.get_counts())
-print("session", session.session_id)
+print("session", session.session_id, flush=True)
 if sys.argv[1:] == ["close"]:
     session.close()
+if sys.argv[1:] == ["close-when-told"]:
+    input()
+    session.close()
+    print("closed", flush=True)
 """

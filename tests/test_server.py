@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ast
+import http.client
 import json
 import signal
 import socket
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import requests
@@ -16,7 +18,7 @@ import requests
 from conftest import needs_client
 from pytest_qsession import FakeRuntimeServer
 from pytest_qsession.cli import BANNER
-from server_helpers import SESSION_SCRIPT, run_client
+from server_helpers import SESSION_SCRIPT, client_command, client_environment, run_client
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 needs_iam_url = needs_client("0.49", "the client reads IAM_URL from 0.49 on")
@@ -54,7 +56,8 @@ def _session_id(stdout: str) -> str:
 # -- the command ------------------------------------------------------------------------------
 
 
-def test_serve_prints_where_it_listens_writes_the_env_file_and_stops_on_sigterm(tmp_path):
+@pytest.mark.parametrize("stop_with", [signal.SIGTERM, signal.SIGINT])
+def test_serve_prints_where_it_listens_writes_the_env_file_and_stops_cleanly(tmp_path, stop_with):
     env_file = tmp_path / "qsession.env"
     process = subprocess.Popen(
         [sys.executable, "-m", "pytest_qsession", "serve", "--port", "0", "--env-file", str(env_file), "--time-scale", "0"],
@@ -72,10 +75,55 @@ def test_serve_prints_where_it_listens_writes_the_env_file_and_stops_on_sigterm(
         assert env["IAM_URL"] == f"{url}/iam"
         assert requests.get(f"{url}/_qsession/clock", timeout=30).json()["now"] == START.isoformat()
     finally:
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(stop_with)
         out, _ = process.communicate(timeout=30)
     assert process.returncode == 0
     assert out.strip().endswith("pytest-qsession stopped")
+
+
+@needs_iam_url
+def test_done_when_serve_env_file_a_plain_script_an_ittl_tick_and_close(tmp_path, script):
+    """The issue's acceptance run, literally: the console script, its env file, a plain script."""
+    env_file = tmp_path / "F"
+    serve = Path(sys.executable).with_name("pytest-qsession")
+    server = subprocess.Popen(
+        [str(serve), "serve", "--port", "0", "--env-file", str(env_file), "--instant", "--time-scale", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    client = None
+    try:
+        control = server.stdout.readline()[len(BANNER) :].strip() + "/_qsession"
+        env = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
+        client = subprocess.Popen(
+            client_command(script, "close-when-told"),
+            env=client_environment(env, tmp_path / "home"),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        lines = [client.stdout.readline() for _ in range(3)]
+        counts, session_id = _counts("".join(lines)), _session_id("".join(lines))
+        assert [set(c) for c in counts] == [{"00", "11"}] * 2
+
+        requests.post(f"{control}/clock/tick", json={"seconds": 60}, timeout=30)
+        assert f"session {session_id} inactive" in requests.get(f"{control}/timeline", timeout=30).text
+
+        client.stdin.write("close\n")
+        client.stdin.flush()
+        assert client.stdout.readline() == "closed\n"
+        session = requests.get(f"{control}/sessions/{session_id}", timeout=30).json()
+        assert (session["state"], session["closed_by"]) == ("closed", "close")
+        _, err = client.communicate(timeout=60)
+        assert client.returncode == 0 and "REFUSED" not in err, err
+    finally:
+        if client is not None and client.poll() is None:
+            client.kill()
+            client.wait()
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+    assert server.returncode == 0
 
 
 def test_serve_refuses_a_bad_option_naming_it():
@@ -189,6 +237,22 @@ def test_an_oversized_body_is_refused_with_413_before_it_is_read(fresh):
     assert head.startswith(b"HTTP/1.1 413")
     message = json.loads(body)["errors"][0]["message"]
     assert message == "The request body is 67108865 bytes; the limit is 67108864 bytes (64 MB)."
+
+
+def test_one_connection_serves_request_after_request(fresh):
+    host, port = fresh.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    replies = []
+    for _ in range(3):
+        connection.request("GET", "/api/v1/backends")
+        reply = connection.getresponse()
+        replies.append((reply.status, reply.getheader("Connection"), connection.sock))
+        reply.read()
+    connection.close()
+
+    assert [status for status, _, _ in replies] == [200] * 3
+    assert {header for _, header, _ in replies} == {None}  # never "close"
+    assert len({id(sock) for _, _, sock in replies}) == 1  # the same socket throughout
 
 
 def test_a_client_that_hangs_up_mid_request_does_not_break_the_server(fresh):

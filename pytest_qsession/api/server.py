@@ -105,6 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
     # Headers and body go out in two writes; with Nagle's algorithm and the client's delayed
     # ACK each reply would wait about 40 ms for the second.
     disable_nagle_algorithm = True
+    timeout = 120  # seconds a connection may sit idle or stall mid-request before it is closed
     server: QSessionServer
 
     def do_GET(self) -> None:
