@@ -56,8 +56,7 @@ def _session_id(stdout: str) -> str:
 # -- the command ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("stop_with", [signal.SIGTERM, signal.SIGINT])
-def test_serve_prints_where_it_listens_writes_the_env_file_and_stops_cleanly(tmp_path, stop_with):
+def test_serve_prints_where_it_listens_writes_the_env_file_and_stops_on_sigterm(tmp_path):
     env_file = tmp_path / "qsession.env"
     process = subprocess.Popen(
         [sys.executable, "-m", "pytest_qsession", "serve", "--port", "0", "--env-file", str(env_file), "--time-scale", "0"],
@@ -75,7 +74,7 @@ def test_serve_prints_where_it_listens_writes_the_env_file_and_stops_cleanly(tmp
         assert env["IAM_URL"] == f"{url}/iam"
         assert requests.get(f"{url}/_qsession/clock", timeout=30).json()["now"] == START.isoformat()
     finally:
-        process.send_signal(stop_with)
+        process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=30)
     assert process.returncode == 0
     assert out.strip().endswith("pytest-qsession stopped")
@@ -121,9 +120,10 @@ def test_done_when_serve_env_file_a_plain_script_an_ittl_tick_and_close(tmp_path
         if client is not None and client.poll() is None:
             client.kill()
             client.wait()
-        server.send_signal(signal.SIGTERM)
-        server.communicate(timeout=30)
+        server.send_signal(signal.SIGINT)  # Ctrl-C stops it as cleanly as SIGTERM
+        out, _ = server.communicate(timeout=30)
     assert server.returncode == 0
+    assert out.strip().endswith("pytest-qsession stopped")
 
 
 def test_serve_refuses_a_bad_option_naming_it():
@@ -334,3 +334,21 @@ def test_in_process_an_oversized_body_gets_the_same_413(fake_runtime):
     message = reply.json()["errors"][0]["message"]
     assert message == "The request body is 67108865 bytes; the limit is 67108864 bytes (64 MB)."
     assert fake_runtime.jobs == []
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        ("/faults/fail_requests", {"route": "POST /jobs", "status": 503, "retry_after": "soon"}, "'retry_after' must be a number"),
+        ("/faults/drop_connections", {}, "'route' is required"),
+        ("/backends/ibm_fez/queue_length", {"length": True}, "'length' must be an int"),
+        ("/clock/scale", {"scale": -2}, "time scale must be a number >= 0"),
+    ],
+)
+def test_a_bad_control_request_is_a_400_and_arms_nothing(fresh, path, body, message):
+    reply = requests.post(f"{fresh.url}/_qsession{path}", json=body, timeout=30)
+
+    assert reply.status_code == 400
+    assert message in reply.json()["errors"][0]["message"]
+    assert requests.get(f"{fresh.url}/api/v1/backends", timeout=30).status_code == 200
+    assert "fault armed" not in fresh.timeline()

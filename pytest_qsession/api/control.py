@@ -37,7 +37,7 @@ def clock_state(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
 
 
 def clock_tick(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
-    hosted.clock.tick(_number(body, "seconds"))
+    hosted.clock.tick(_field(body, "seconds", NUMBER))
     return clock_state(hosted, body)
 
 
@@ -50,7 +50,7 @@ def clock_move_to(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
 
 
 def clock_scale(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
-    hosted.clock.set_scale(_number(body, "scale"))
+    hosted.clock.set_scale(_field(body, "scale", NUMBER))
     return clock_state(hosted, body)
 
 
@@ -118,27 +118,27 @@ def fail_next_job(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
     if not isinstance(where, dict):
         raise ValueError("'where' must be an object of job record fields and values")
     hosted.fail_next_job(
-        _optional(body, "reason", str, "Job failed (injected by pytest-qsession)."),
-        _optional(body, "code", int, 1010),
+        _field(body, "reason", str, "Job failed (injected by pytest-qsession)."),
+        _field(body, "code", int, 1010),
         where=(lambda job: all(getattr(job, k, None) == v for k, v in where.items())) if where else None,
-        times=_optional(body, "times", int, 1),
+        times=_field(body, "times", int, 1),
     )
     return {"armed": True}
 
 
 def fail_requests(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
     hosted.fail_requests(
-        _string(body, "route"),
-        _optional(body, "status", int, None),
-        times=_optional(body, "times", int, 1),
-        message=body.get("message"),
-        retry_after=body.get("retry_after"),
+        _field(body, "route", str),
+        _field(body, "status", int),
+        times=_field(body, "times", int, 1),
+        message=_field(body, "message", str, None),
+        retry_after=_field(body, "retry_after", NUMBER, None),
     )
     return {"armed": True}
 
 
 def drop_connections(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
-    hosted.drop_connections(_string(body, "route"), times=_optional(body, "times", int, 1))
+    hosted.drop_connections(_field(body, "route", str), times=_field(body, "times", int, 1))
     return {"armed": True}
 
 
@@ -153,7 +153,7 @@ def bring_online(hosted: HostedPlatform, body: dict[str, Any], name: str) -> Any
 
 
 def set_queue_length(hosted: HostedPlatform, body: dict[str, Any], name: str) -> Any:
-    hosted.set_queue_length(name, _optional(body, "length", int, None))
+    hosted.set_queue_length(name, _field(body, "length", int))
     return {"backend": name, "queue_length": hosted.platform.backend(name).queue_length}
 
 
@@ -248,26 +248,20 @@ def _scalar(raw: str) -> Any:
         return raw
 
 
-def _number(body: dict[str, Any], key: str) -> float:
-    value = body.get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"'{key}' must be a number, got {value!r}")
-    return value
+_REQUIRED = object()
+NUMBER = (int, float)
 
 
-def _string(body: dict[str, Any], key: str) -> str:
-    value = body.get(key)
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"'{key}' is required (a string)")
-    return value
-
-
-def _optional(body: dict[str, Any], key: str, kind: type, default: Any) -> Any:
-    value = body.get(key, default)
-    if value is None and default is None:
-        raise ValueError(f"'{key}' is required")
+def _field(body: dict[str, Any], key: str, kind: type | tuple[type, ...], default: Any = _REQUIRED) -> Any:
+    """`body[key]` if it is of `kind`; `default` if absent (and not required); else a 400."""
+    if key not in body or body[key] is None:
+        if default is _REQUIRED:
+            raise ValueError(f"'{key}' is required")
+        return default
+    value = body[key]
     if isinstance(value, bool) or not isinstance(value, kind):
-        raise ValueError(f"'{key}' must be {'an int' if kind is int else 'a string'}, got {value!r}")
+        wanted = {int: "an int", str: "a string"}.get(kind, "a number")  # type: ignore[call-overload]
+        raise ValueError(f"'{key}' must be {wanted}, got {value!r}")
     return value
 
 
