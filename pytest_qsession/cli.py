@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         server = QSessionServer(hosted, (args.host, args.port))
     except OSError as error:
         parser.error(f"cannot listen on {args.host}:{args.port}: {error.strerror}")
-    lines = [f"{key}={value}" for key, value in environment(server.url, hosted.account.api_key, hosted.account.crn).items()]
+    lines = [f"{key}={value}" for key, value in environment(server.url, hosted.runtime.token, hosted.runtime.instance).items()]
     if args.env_file:
         with open(args.env_file, "w", encoding="utf-8") as file:
             file.write("\n".join(lines) + "\n")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import datetime
+from pathlib import Path
 from collections.abc import Callable, Iterable, Mapping
 from types import FrameType
 from typing import Any
@@ -19,14 +21,15 @@ from qiskit_ibm_runtime import QiskitRuntimeService, RuntimeJobV2
 from qiskit_ibm_runtime.accounts import management as accounts
 
 from .api.cloud import Account
-from .api.context import Context
-from .api.routes import App
+from .api.routes import App, Context
 from .api.transport import Interceptor
 from .clock import Clock, VirtualSleep
-from .controls import PlatformControls, job_id_of
 from .options import Options
+from .platform.faults import DROP, JobFault, RequestFault
 from .platform.jobs import Job
 from .platform.service import Platform
+from .platform.sessions import Session
+from .timeline import Row, build_rows, render_chart, render_log, render_svg
 
 _POLL_LOOP = RuntimeJobV2.wait_for_final_state.__code__
 
@@ -34,7 +37,7 @@ _POLL_LOOP = RuntimeJobV2.wait_for_final_state.__code__
 _ACCOUNT_ENV = ("QISKIT_IBM_TOKEN", "QISKIT_IBM_INSTANCE", "QISKIT_IBM_CHANNEL", "QISKIT_IBM_URL")
 
 
-class FakeRuntime(PlatformControls):
+class FakeRuntime:
     """A fake IBM Quantum Platform: sessions, jobs, backends and a clock the test controls."""
 
     def __init__(
@@ -43,17 +46,20 @@ class FakeRuntime(PlatformControls):
         *,
         duration_model: Callable[[Job], float | None] | None = None,
         on_change: Callable[[object, str | None, str], None] | None = None,
+        clock: Any = None,
+        token_time: Callable[[], float] | None = None,
     ) -> None:
         """`duration_model(job)` may override `job_duration`; `on_change(record, old, new)`
-        hears every job and session state change."""
+        hears every job and session state change. Server mode passes its own `clock` and dates
+        IAM tokens by `token_time`; in process both are the frozen clock."""
         self.options = options or Options()
-        self.clock = Clock(self.options.start)
+        self.clock = clock or Clock(self.options.start)
         self.platform = Platform(
             self.options, now=self.clock.now, duration_model=duration_model, notify=on_change
         )
         self.clock.on_move.append(self.platform.sync)  # records are current after a tick
         self.account = Account(plan=self.platform.plan)
-        self._app = App(Context(self.platform, self.account))
+        self._app = App(Context(self.platform, self.account, token_time))
         self._interceptor = Interceptor(self._app)
         self._patches: pytest.MonkeyPatch | None = None
         self.time_source = "not started"
@@ -133,6 +139,113 @@ class FakeRuntime(PlatformControls):
     def instance(self) -> str:
         return self.account.crn
 
+    # -- making the service misbehave -----------------------------------------------------------
+
+    def fail_next_job(
+        self,
+        reason: str = "Job failed (injected by pytest-qsession).",
+        code: int = 1010,
+        *,
+        where: Callable[[Job], bool] | None = None,
+        times: int = 1,
+    ) -> None:
+        """Make the next `times` jobs that start (and match `where`) fail with `reason`/`code`."""
+        fault = JobFault(reason, code, where or (lambda job: True), _count(times))
+        self.platform.arm_job_fault(fault)
+
+    def fail_requests(
+        self,
+        route: str,
+        status: int,
+        *,
+        times: int = 1,
+        message: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        """Answer the next `times` requests to `route` ("POST /jobs", "GET /jobs/*") with `status`.
+
+        The client's own retry policy applies, as against the real service: 500, 502, 503, 504,
+        520, 521, 522 and 524 are retried (POST included), 429 only with `retry_after`.
+        """
+        if not 400 <= status <= 599:
+            raise ValueError(f"status must be an HTTP error status (400-599), got {status}")
+        text = message or f"Injected {status} by pytest-qsession"
+        fault = RequestFault(route, status, _count(times), text, retry_after)
+        self._arm_request_fault(fault, f"{status}")
+
+    def drop_connections(self, route: str, *, times: int = 1) -> None:
+        """Drop the connection of the next `times` requests to `route` before any answer."""
+        fault = RequestFault(route, DROP, _count(times), "connection dropped")
+        self._arm_request_fault(fault, "a dropped connection")
+
+    def _arm_request_fault(self, fault: RequestFault, what: str) -> None:
+        with self.platform.lock:
+            self.platform.faults.requests.append(fault)
+            self.platform.note(f"fault armed: next {fault.remaining} {fault.route} get {what}")
+
+    def take_offline(self, backend: str) -> None:
+        """The backend stops running jobs (they wait in its queue) and reports itself down."""
+        self.platform.set_operational(backend, False)
+
+    def bring_online(self, backend: str) -> None:
+        self.platform.set_operational(backend, True)
+
+    def set_queue_length(self, backend: str, length: int) -> None:
+        """Other users' jobs in the backend's queue, as `/backends` and `least_busy` see them."""
+        if length < 0:
+            raise ValueError(f"queue length must be >= 0, got {length}")
+        with self.platform.lock:
+            self.platform.backend(backend).queue_length = length
+
+    # -- what happened ------------------------------------------------------------------------
+
+    @property
+    def jobs(self) -> list[Job]:
+        """Every job, in submission order, brought up to the current virtual time."""
+        with self.platform.lock:
+            self.platform.sync()
+            return list(self.platform.scheduler.jobs)
+
+    def job(self, job: Any) -> Job:
+        """The record of a job, given a `RuntimeJobV2` or a job id."""
+        return self.platform.job(_job_id(job))
+
+    @property
+    def sessions(self) -> list[Session]:
+        """Every session and batch, in creation order."""
+        with self.platform.lock:
+            self.platform.sync()
+            return list(self.platform.scheduler.sessions.values())
+
+    def session(self, session: Any) -> Session:
+        """The record of a session, given a `Session`/`Batch` or a session id."""
+        ident = session if isinstance(session, str) else session.session_id
+        return self.platform.session(ident)
+
+    def timeline(self) -> str:
+        """A readable, chronological account of what happened, in virtual time."""
+        with self.platform.lock:
+            self.platform.sync()
+            return render_log(self.platform.events, self.platform.origin)
+
+    def timeline_chart(self, width: int = 64) -> str:
+        """The timeline drawn as a text chart: a row per session and job on the time axis."""
+        rows, now = self._rows()
+        return render_chart(rows, self.platform.origin, now, width)
+
+    def timeline_svg(self, path: str | os.PathLike[str]) -> Path:
+        """Write the timeline chart as an SVG picture to `path`; return the path."""
+        rows, now = self._rows()
+        target = Path(path)
+        target.write_text(render_svg(rows, self.platform.origin, now), encoding="utf-8")
+        return target
+
+    def _rows(self) -> tuple[list[Row], datetime]:
+        with self.platform.lock:
+            now = self.platform.sync()
+            scheduler = self.platform.scheduler
+            return build_rows(list(scheduler.sessions.values()), scheduler.jobs, now), now
+
     def assert_job_states(self, expected: Mapping[Any, str] | Iterable[tuple[Any, str]]) -> None:
         """Fail with expected vs actual and the timeline unless every job has its status."""
         __tracebackhide__ = True
@@ -141,7 +254,7 @@ class FakeRuntime(PlatformControls):
         for job, status in pairs:
             actual = self.job(job).status
             if actual != status.upper():
-                wrong.append(f"  job {job_id_of(job)}: expected {status.upper()}, got {actual}")
+                wrong.append(f"  job {_job_id(job)}: expected {status.upper()}, got {actual}")
         if wrong:
             raise AssertionError(
                 "job states differ:\n" + "\n".join(wrong) + "\n\ntimeline:\n" + self.timeline()
@@ -151,6 +264,20 @@ class FakeRuntime(PlatformControls):
     def unimplemented_calls(self) -> list[str]:
         """Requests to IBM hosts that the fake could not answer (each failed with a 501)."""
         return list(self._app.unimplemented)
+
+
+def _count(times: int) -> int:
+    if not isinstance(times, int) or times < 1:
+        raise ValueError(f"times must be an int >= 1, got {times!r}")
+    return times
+
+
+def _job_id(job: Any) -> str:
+    """Accept a job id, a client `RuntimeJobV2` (`job_id()`) or one of our records (`job_id`)."""
+    if isinstance(job, str):
+        return job
+    ident = job.job_id
+    return ident() if callable(ident) else ident
 
 
 def _client_poll_loop(frame: FrameType) -> dict[str, Any] | None:

@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 
 from .api.server import environment
 from .cli import BANNER
-from .controls import job_id_of
+from .fake_runtime import _job_id as job_id_of
 
 #: Record fields that hold instants (sent as ISO 8601).
 _INSTANTS = {

@@ -236,7 +236,7 @@ def test_an_oversized_body_is_refused_with_413_before_it_is_read(fresh):
 
     assert head.startswith(b"HTTP/1.1 413")
     message = json.loads(body)["errors"][0]["message"]
-    assert message == "The request body is 67108865 bytes; the limit is 67108864 bytes (64 MB)."
+    assert message == "The request body is 67,108,865 bytes; the limit is 67,108,864."
 
 
 def test_one_connection_serves_request_after_request(fresh):
@@ -325,15 +325,6 @@ def test_records_and_timeline_renderings_come_back_with_in_process_names(fresh, 
     assert record.timestamps == [("open", START)]
     assert session["id"][:8] in fresh.timeline_chart()
     assert fresh.timeline_svg(tmp_path / "t.svg").read_text().startswith("<svg")
-
-
-def test_in_process_an_oversized_body_gets_the_same_413(fake_runtime):
-    reply = requests.post("https://quantum.cloud.ibm.com/api/v1/jobs", data=b"{" * (64 * 1024 * 1024 + 1))
-
-    assert reply.status_code == 413
-    message = reply.json()["errors"][0]["message"]
-    assert message == "The request body is 67108865 bytes; the limit is 67108864 bytes (64 MB)."
-    assert fake_runtime.jobs == []
 
 
 @pytest.mark.parametrize(

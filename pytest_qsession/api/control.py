@@ -2,7 +2,7 @@
 
 What a test does through `FakeRuntime` in process, it does here over HTTP: move the clock, read
 records and the timeline, inject faults, change backends, reset. Each handler parses, calls the
-one implementation (`HostedPlatform`, `PlatformControls`) and renders; it keeps no state.
+one implementation (`FakeRuntime`'s methods on the hosted platform) and renders; it keeps no state.
 """
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import tempfile
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..options import Options, OptionError
@@ -33,7 +35,7 @@ _BULKY = ("params", "results")
 
 
 def clock_state(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
-    return {"now": _time(hosted.platform.sync()), "scale": hosted.clock.scale, "instant": hosted.instant}
+    return {"now": _time(hosted.runtime.platform.sync()), "scale": hosted.clock.scale, "instant": hosted.instant}
 
 
 def clock_tick(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
@@ -58,43 +60,45 @@ def clock_scale(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
 
 
 def list_jobs(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
-    return [job_record(j) for j in hosted.jobs]
+    return [job_record(j) for j in hosted.runtime.jobs]
 
 
 def get_job(hosted: HostedPlatform, body: dict[str, Any], job_id: str) -> Any:
-    return job_record(hosted.job(job_id))
+    return job_record(hosted.runtime.job(job_id))
 
 
 def list_sessions(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
-    return [session_record(s) for s in hosted.sessions]
+    return [session_record(s) for s in hosted.runtime.sessions]
 
 
 def get_session(hosted: HostedPlatform, body: dict[str, Any], session_id: str) -> Any:
-    return session_record(hosted.session(session_id))
+    return session_record(hosted.runtime.session(session_id))
 
 
 def timeline(hosted: HostedPlatform, body: dict[str, Any]) -> Reply:
-    return _text(hosted.timeline(), "text/plain; charset=utf-8")
+    return _text(hosted.runtime.timeline(), "text/plain; charset=utf-8")
 
 
 def timeline_chart(hosted: HostedPlatform, body: dict[str, Any]) -> Reply:
     width = body.get("width", 64)
     if isinstance(width, bool) or not isinstance(width, int) or width < 8:
         raise ValueError(f"'width' must be an int >= 8, got {width!r}")
-    return _text(hosted.timeline_chart(width), "text/plain; charset=utf-8")
+    return _text(hosted.runtime.timeline_chart(width), "text/plain; charset=utf-8")
 
 
 def timeline_svg(hosted: HostedPlatform, body: dict[str, Any]) -> Reply:
-    return _text(hosted.timeline_svg_text(), "image/svg+xml")
+    with tempfile.TemporaryDirectory(prefix="qsession-svg-") as folder:
+        svg = hosted.runtime.timeline_svg(Path(folder) / "timeline.svg").read_text(encoding="utf-8")
+    return _text(svg, "image/svg+xml")
 
 
 def account(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
-    return {"token": hosted.account.api_key, "instance": hosted.account.crn}
+    return {"token": hosted.runtime.account.api_key, "instance": hosted.runtime.account.crn}
 
 
 def problems(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
     """Routes the fake answered 501, and requests that raised inside the server."""
-    return {"unimplemented": hosted.unimplemented_calls, "internal_errors": list(hosted.internal_errors)}
+    return {"unimplemented": hosted.runtime.unimplemented_calls, "internal_errors": list(hosted.internal_errors)}
 
 
 def job_record(job: Job) -> dict[str, Any]:
@@ -117,7 +121,7 @@ def fail_next_job(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
     where = body.get("where") or {}
     if not isinstance(where, dict):
         raise ValueError("'where' must be an object of job record fields and values")
-    hosted.fail_next_job(
+    hosted.runtime.fail_next_job(
         _field(body, "reason", str, "Job failed (injected by pytest-qsession)."),
         _field(body, "code", int, 1010),
         where=(lambda job: all(getattr(job, k, None) == v for k, v in where.items())) if where else None,
@@ -127,7 +131,7 @@ def fail_next_job(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
 
 
 def fail_requests(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
-    hosted.fail_requests(
+    hosted.runtime.fail_requests(
         _field(body, "route", str),
         _field(body, "status", int),
         times=_field(body, "times", int, 1),
@@ -138,23 +142,23 @@ def fail_requests(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
 
 
 def drop_connections(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
-    hosted.drop_connections(_field(body, "route", str), times=_field(body, "times", int, 1))
+    hosted.runtime.drop_connections(_field(body, "route", str), times=_field(body, "times", int, 1))
     return {"armed": True}
 
 
 def take_offline(hosted: HostedPlatform, body: dict[str, Any], name: str) -> Any:
-    hosted.take_offline(name)
+    hosted.runtime.take_offline(name)
     return {"backend": name, "operational": False}
 
 
 def bring_online(hosted: HostedPlatform, body: dict[str, Any], name: str) -> Any:
-    hosted.bring_online(name)
+    hosted.runtime.bring_online(name)
     return {"backend": name, "operational": True}
 
 
 def set_queue_length(hosted: HostedPlatform, body: dict[str, Any], name: str) -> Any:
-    hosted.set_queue_length(name, _field(body, "length", int))
-    return {"backend": name, "queue_length": hosted.platform.backend(name).queue_length}
+    hosted.runtime.set_queue_length(name, _field(body, "length", int))
+    return {"backend": name, "queue_length": hosted.runtime.platform.backend(name).queue_length}
 
 
 # -- reset ------------------------------------------------------------------------------------

@@ -21,8 +21,6 @@ from .context import Context
 from .messages import Reply, Request
 
 RUNTIME_PREFIX = "/api/v1"
-#: The service refuses job inputs over 64 MB; no request body may be larger.
-MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -64,12 +62,6 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-def too_large(size: int) -> Reply:
-    """The answer to a request body over the limit (each transport checks as early as it can)."""
-    message = f"The request body is {size} bytes; the limit is {MAX_BODY_BYTES} bytes (64 MB)."
-    return json_reply({"errors": [{"code": 413, "message": message}]}, status=413)
-
-
 def service_of(host: str) -> str:
     """Which IBM service a host name belongs to."""
     if host.endswith("iam.cloud.ibm.com") or host.endswith("iam.test.cloud.ibm.com"):
@@ -92,8 +84,6 @@ class App:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, request: Request) -> Reply:
-        if len(request.body) > MAX_BODY_BYTES:
-            return too_large(len(request.body))
         service = service_of(request.host)
         path = request.path
         if service == "runtime" and path.startswith(RUNTIME_PREFIX):

@@ -26,7 +26,6 @@ from urllib3.exceptions import ProtocolError
 from ..hosted import HostedPlatform
 from . import control
 from .messages import Reply, Request
-from .routes import MAX_BODY_BYTES, too_large
 
 #: Path prefix on the server -> the IBM host the app routes by. The first match wins.
 PREFIXES = (
@@ -39,6 +38,8 @@ PREFIXES = (
     ("/experimental", "quantum.cloud.ibm.com"),
 )
 RUNTIME_HOST = "quantum.cloud.ibm.com"
+#: The service's 64 MB input limit. A larger body is refused from its Content-Length, unread.
+MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
 def environment(base_url: str, token: str, instance: str) -> dict[str, str]:
@@ -121,7 +122,8 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             return self._send(_error(400, "The Content-Length header is not a number."), close=True)
         if length > MAX_BODY_BYTES:
-            return self._send(too_large(length), close=True)  # the body is never read
+            message = f"The request body is {length:,} bytes; the limit is {MAX_BODY_BYTES:,}."
+            return self._send(_error(413, message), close=True)  # the body is never read
         body = self.rfile.read(length) if length > 0 else b""
         if len(body) < length:  # the client hung up mid-request: nobody to answer
             self.close_connection = True
