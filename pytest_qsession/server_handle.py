@@ -53,6 +53,7 @@ class FakeRuntimeServer:
         self.url = url
         self.time_scale, self.instant = time_scale, instant
         self._options = options
+        self._account: dict[str, str] | None = None
         self._process: subprocess.Popen[str] | None = None
         self.output: list[str] = []  # what the server process printed
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -71,6 +72,7 @@ class FakeRuntimeServer:
         process, self._process = self._process, None
         if process is None:
             return
+        self.url = None
         process.terminate()
         try:
             process.wait(10)
@@ -124,12 +126,17 @@ class FakeRuntimeServer:
     @property
     def token(self) -> str:
         """The API key the fake accepts (any key is accepted)."""
-        return self._call("GET", "/account")["token"]
+        return self._account_info()["token"]
 
     @property
     def instance(self) -> str:
         """The instance CRN the fake offers."""
-        return self._call("GET", "/account")["instance"]
+        return self._account_info()["instance"]
+
+    def _account_info(self) -> dict[str, str]:
+        if self._account is None:  # the account outlives resets
+            self._account = self._call("GET", "/account")
+        return self._account
 
     # -- making the service misbehave -----------------------------------------------------------
 
