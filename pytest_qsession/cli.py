@@ -62,20 +62,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         server = QSessionServer(hosted, (args.host, args.port))
     except OSError as error:
         parser.error(f"cannot listen on {args.host}:{args.port}: {error.strerror}")
-    lines = [f"{key}={value}" for key, value in environment(server.url, hosted.runtime.token, hosted.runtime.instance).items()]
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):  # before the banner: a caller may signal at once
+        signal.signal(signum, lambda *_: stop.set())
+    env = environment(server.url, hosted.runtime.token, hosted.runtime.instance)
+    lines = [f"{key}={value}" for key, value in env.items()]
     if args.env_file:
         with open(args.env_file, "w", encoding="utf-8") as file:
             file.write("\n".join(lines) + "\n")
     print(BANNER + server.url, flush=True)
     print("\n".join(lines), flush=True)
-    _serve_until_signalled(server)
+    _serve_until(stop, server)
     return 0
 
 
-def _serve_until_signalled(server: QSessionServer) -> None:
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+def _serve_until(stop: threading.Event, server: QSessionServer) -> None:
     thread = server.serve_in_thread()
     try:
         while not stop.wait(0.5):
