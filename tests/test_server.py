@@ -343,3 +343,13 @@ def test_a_bad_control_request_is_a_400_and_arms_nothing(fresh, path, body, mess
     assert message in reply.json()["errors"][0]["message"]
     assert requests.get(f"{fresh.url}/api/v1/backends", timeout=30).status_code == 200
     assert "fault armed" not in fresh.timeline()
+
+
+def test_the_server_keeps_its_own_time_while_the_test_process_is_frozen(fake_runtime, fresh):
+    fake_runtime.clock.tick(3600)  # freezegun moves the test process an hour on
+
+    assert fresh.clock.now() == START  # the server's clock is not the frozen one
+    runtime = fresh.url + "/api/v1"
+    session = requests.post(f"{runtime}/sessions", json={"backend": "ibm_fez"}, timeout=30).json()
+    assert session["id"] not in {s.session_id for s in fake_runtime.sessions}  # loopback is not intercepted
+    assert fresh.session(session["id"]).created == START
