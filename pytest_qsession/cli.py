@@ -12,11 +12,12 @@ import signal
 import threading
 from collections.abc import Sequence
 
-from .api.server import QSessionServer, environment
-from .hosted import HostedPlatform
-from .options import Options, OptionError, parse_option
+import pytest
 
-BANNER = "pytest-qsession serving on "
+from .api.server import BANNER, QSessionServer, environment
+from .hosted import HostedPlatform
+from .options import Options, OptionError
+from .plugin import _parse_pair
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,9 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        options = Options.build(**dict(parse_option(pair) for pair in args.option))
-    except OptionError as error:
+    try:  # NAME=VALUE read exactly as --fake-runtime-option reads it
+        options = Options.build(**dict(_parse_pair(pair) for pair in args.option))
+    except (OptionError, pytest.UsageError) as error:
         parser.error(f"--option: {error}")
     if args.time_scale < 0:
         parser.error(f"--time-scale must be >= 0, got {args.time_scale:g}")

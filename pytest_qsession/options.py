@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
@@ -48,18 +47,6 @@ class Options:
             )
         values = {name: _CHECKS[name](value) for name, value in given.items()}
         return cls(**values)
-
-
-def parse_option(pair: str) -> tuple[str, Any]:
-    """`NAME=VALUE` from a command line or ini file; VALUE is a Python literal or a plain string."""
-    name, sep, raw = pair.partition("=")
-    if not sep or not name.strip():
-        raise OptionError(f"expected NAME=VALUE, got {pair!r}")
-    try:
-        value = ast.literal_eval(raw.strip())
-    except (ValueError, SyntaxError):
-        value = raw.strip()
-    return name.strip(), value
 
 
 def _backends(value: Any) -> dict[str, int]:

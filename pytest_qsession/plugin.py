@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from importlib.metadata import version
 from typing import Any
@@ -10,7 +11,7 @@ import pytest
 
 from . import hookspecs
 from .fake_runtime import FakeRuntime
-from .options import Options, OptionError, parse_option
+from .options import Options, OptionError
 from .server_fixture import _qsession_server_process, fake_runtime_server  # noqa: F401
 
 MARKER = "fake_runtime"
@@ -61,10 +62,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _parse_pair(pair: str) -> tuple[str, Any]:
+    name, sep, raw = pair.partition("=")
+    if not sep or not name.strip():
+        raise pytest.UsageError(f"fake_runtime options: expected NAME=VALUE, got {pair!r}")
     try:
-        return parse_option(pair)
-    except OptionError as error:
-        raise pytest.UsageError(f"fake_runtime options: {error}") from None
+        value = ast.literal_eval(raw.strip())
+    except (ValueError, SyntaxError):
+        value = raw.strip()
+    return name.strip(), value
 
 
 def _suite_wide(config: pytest.Config) -> bool:

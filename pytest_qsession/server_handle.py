@@ -25,8 +25,7 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
 
-from .api.server import environment
-from .cli import BANNER
+from .api.server import BANNER, environment
 from .fake_runtime import _job_id as job_id_of
 
 #: Record fields that hold instants (sent as ISO 8601).

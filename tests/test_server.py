@@ -17,7 +17,7 @@ import requests
 
 from conftest import needs_client
 from pytest_qsession import FakeRuntimeServer
-from pytest_qsession.cli import BANNER
+from pytest_qsession.api.server import BANNER
 from server_helpers import SESSION_SCRIPT, client_command, client_environment, run_client
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)

@@ -38,6 +38,8 @@ PREFIXES = (
     ("/experimental", "quantum.cloud.ibm.com"),
 )
 RUNTIME_HOST = "quantum.cloud.ibm.com"
+#: The first line `pytest-qsession serve` prints, followed by the server's URL.
+BANNER = "pytest-qsession serving on "
 #: The service's 64 MB input limit. A larger body is refused from its Content-Length, unread.
 MAX_BODY_BYTES = 64 * 1024 * 1024
 
