@@ -59,10 +59,11 @@ class FakeRuntime:
         )
         self.clock.on_move.append(self.platform.sync)  # records are current after a tick
         self.account = Account(plan=self.platform.plan)
-        self._app = App(Context(self.platform, self.account, token_time))
+        self._app = App(Context(self.platform, self.account))
         self._interceptor = Interceptor(self._app)
         self._patches: pytest.MonkeyPatch | None = None
         self.time_source = "not started"
+        self._app.context.token_time = token_time
         self._home: tempfile.TemporaryDirectory[str] | None = None
 
     # -- activation ---------------------------------------------------------------------------
