@@ -25,11 +25,11 @@ from importlib.metadata import version
 from qiskit import QuantumCircuit
 from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_aer.primitives import SamplerV2 as AerSampler
-from qiskit_ibm_runtime import SamplerV2, Session
+from qiskit_ibm_runtime import QiskitRuntimeService, SamplerV2, Session
 from qiskit_ibm_runtime.exceptions import IBMRuntimeError
 from qiskit_ibm_runtime.fake_provider import FakeManilaV2, FakeSherbrooke
 
-from pytest_qsession import FakeRuntime, Options
+from pytest_qsession import FakeRuntime, FakeRuntimeServer, Options
 
 warnings.filterwarnings(
     "ignore", message="The (Sampler|Estimator)V2 class is deprecated", category=DeprecationWarning
@@ -363,6 +363,72 @@ def print_setup(samples: list[float], cold_start: float) -> None:
     print()
 
 
+# -- 5. through the server ----------------------------------------------------------------------
+
+
+def server_jobs(server: FakeRuntimeServer, name: str, n: int, shots: int) -> tuple[float, list[float]]:
+    """One session of `n` jobs from this process through the server: (reset seconds, job seconds).
+
+    The client here reads the server's environment, exactly as a subprocess would."""
+    start = now()
+    server.reset(backends=[name])
+    reset = now() - start
+    saved = {key: os.environ.get(key) for key in server.env}
+    os.environ.update(server.env)
+    try:
+        backend = QiskitRuntimeService().backend(name)
+        circuit = isa("fake_runtime", backend)
+        with Session(backend=backend) as session:
+            sampler = SamplerV2(mode=session)
+            return reset, time_each(lambda: sampler.run([circuit], shots=shots).result(), n)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def through_server(plan: Plan, shots: int) -> dict:
+    """Server, in process and local mode side by side, cell by cell, N = 10 jobs a round."""
+    n = 10
+    start = now()
+    server = FakeRuntimeServer(time_scale=0.0, instant=True).start()
+    figures: dict = {"spawn_s": now() - start, "n": n, "resets": []}
+    try:
+        for name in BACKENDS:
+            cell = {"server": [], "fake_runtime": [], "local": []}
+            for _ in range(math.ceil(plan.min_jobs / n)):
+                reset, times = server_jobs(server, name, n, shots)
+                figures["resets"].append(reset)
+                cell["server"] += times
+                cell["fake_runtime"] += fake_runtime_jobs(name, n, shots)[1]
+                if n <= plan.local_cap.get(name, n):
+                    cell["local"] += local_mode_jobs(name, n, shots)
+            figures[name] = cell
+    finally:
+        server.stop()
+    return figures
+
+
+def print_through_server(figures: dict, shots: int) -> None:
+    print(f"5. Through the server: sequential SamplerV2 jobs in a Session, {shots} shots, N = {figures['n']}")
+    print("   a round; server = this process's client -> HTTP on 127.0.0.1 -> `pytest-qsession")
+    print("   serve` (instant mode); fake_runtime = in process; local = local testing mode. Medians.")
+    header = ("backend", "server ms", "fake ms", "local ms", "server/fake", "server/local")
+    rows = []
+    for name in BACKENDS:
+        served, fake, local = (_median_ms(figures[name][k]) for k in ("server", "fake_runtime", "local"))
+        rows.append((
+            name, f"{served:.1f}", f"{fake:.1f}", f"{local:.1f}" if local else "skipped",
+            f"{served / fake:.2f}", f"{served / local:.3f}" if local else "-",
+        ))
+    _table(header, rows)
+    print(f"   starting the server process (imports, backends) took {figures['spawn_s']:.1f} s once;")
+    print(f"   a reset between tests (a fresh platform) takes {_median_ms(figures['resets']):.1f} ms (median).")
+    print()
+
+
 # -- output ---------------------------------------------------------------------------------------
 
 
@@ -390,6 +456,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer jobs and repeats")
     parser.add_argument("--json", metavar="PATH", help="also write the raw figures here")
     parser.add_argument("--shots", type=int, default=4096)
+    parser.add_argument("--server-only", action="store_true", help="only section 5 (server mode)")
     args = parser.parse_args()
     plan = Plan.quick() if args.quick else Plan.full()
 
@@ -400,14 +467,17 @@ def main() -> None:
     begun = now()
     results = {"environment": env, "quick": args.quick, "shots": args.shots}
     results["cold_start"] = check_real_clock()
-    results["per_job"] = per_job(plan, args.shots)
-    print_per_job(results["per_job"], plan, args.shots)
-    results["long_jobs"] = long_jobs(plan, args.shots)
-    print_long_jobs(results["long_jobs"])
-    results["long_session"] = long_session(plan, args.shots)
-    print_long_session(results["long_session"])
-    results["setup"] = per_test_setup(plan)
-    print_setup(results["setup"], results["cold_start"])
+    if not args.server_only:
+        results["per_job"] = per_job(plan, args.shots)
+        print_per_job(results["per_job"], plan, args.shots)
+        results["long_jobs"] = long_jobs(plan, args.shots)
+        print_long_jobs(results["long_jobs"])
+        results["long_session"] = long_session(plan, args.shots)
+        print_long_session(results["long_session"])
+        results["setup"] = per_test_setup(plan)
+        print_setup(results["setup"], results["cold_start"])
+    results["server"] = through_server(plan, args.shots)
+    print_through_server(results["server"], args.shots)
     print(f"total real time: {now() - begun:.0f} s")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:

@@ -26,7 +26,8 @@ from qiskit_ibm_runtime.accounts import management as accounts
 from .api.cloud import Account
 from .api.routes import App, Context
 from .api.tls_reuse import share_sdk_tls_context
-from .api.transport import Interceptor, Reply, Request
+from .api.messages import Reply, Request
+from .api.transport import Interceptor
 from .clock import Clock, VirtualSleep
 from .options import Options
 from .platform.faults import DROP, JobFault, RequestFault
@@ -48,11 +49,14 @@ class FakeRuntime:
         *,
         duration_model: Callable[[Job], float | None] | None = None,
         on_change: Callable[[object, str | None, str], None] | None = None,
+        clock: Any = None,
+        token_time: Callable[[], float] | None = None,
     ) -> None:
         """`duration_model(job)` may override `job_duration`; `on_change(record, old, new)`
-        hears every job and session state change."""
+        hears every job and session state change. Server mode passes its own `clock` and dates
+        IAM tokens by `token_time`; in process both are the frozen clock."""
         self.options = options or Options()
-        self.clock = Clock(self.options.start)
+        self.clock = clock or Clock(self.options.start)
         self.platform = Platform(
             self.options, now=self.clock.now, duration_model=duration_model, notify=on_change
         )
@@ -62,6 +66,7 @@ class FakeRuntime:
         self._interceptor = Interceptor(self._handle)
         self._patches: pytest.MonkeyPatch | None = None
         self.time_source = "not started"
+        self._app.context.token_time = token_time
         self._home: tempfile.TemporaryDirectory[str] | None = None
         self._app.advance = self.clock.tick  # answers that take time (slow_responses)
         #: Set to False to let a test end with faults it armed that never fired.

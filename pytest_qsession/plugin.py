@@ -14,6 +14,7 @@ from qiskit.providers.exceptions import QiskitBackendNotFoundError
 from . import hookspecs
 from .fake_runtime import FakeRuntime
 from .options import Options, OptionError
+from .server_fixture import _qsession_server_process, fake_runtime_server  # noqa: F401
 
 MARKER = "fake_runtime"
 FAKE_KEY = pytest.StashKey[FakeRuntime]()
@@ -132,7 +133,8 @@ def _marker_without_fixture(item: pytest.Item, *, suite_wide: bool) -> MarkerWit
     """A warning when the test's own marker configures nothing (suite mode gives every test the
     fake, so there the marker always applies). Markers of a class or module are left alone."""
     marked = any(marker.name == MARKER for marker in getattr(item, "own_markers", ()))
-    if suite_wide or not marked or MARKER in getattr(item, "fixturenames", ()):
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if suite_wide or not marked or fixtures & {MARKER, "fake_runtime_server"}:
         return None
     return MarkerWithoutFixtureWarning(
         f"{item.name}: @pytest.mark.{MARKER}(...) does nothing here: the test does not request "

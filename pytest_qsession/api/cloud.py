@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..platform.plans import Plan
-from .transport import Reply, Request
+from .messages import Reply, Request
 
 if TYPE_CHECKING:
-    from .routes import Context
+    from .context import Context
 
 TOKEN_LIFETIME = 3600
 
@@ -82,8 +82,8 @@ def json_reply(body: Any, status: int = 200) -> Reply:
 
 
 def iam_token(ctx: Context, request: Request) -> Reply:
-    """`POST /identity/token`: any API key is accepted; the token lives one virtual hour."""
-    issued = int(ctx.platform.sync().timestamp())
+    """`POST /identity/token`: any API key is accepted; the token lives one hour."""
+    issued = ctx.token_issued_at()
     claims = {"iat": issued, "exp": issued + TOKEN_LIFETIME, "sub": "qsession", "iss": "qsession"}
     token = ".".join(
         _b64(json.dumps(part).encode())

@@ -17,10 +17,10 @@ from ..platform.service import JobQuery
 from ..platform.sessions import ACTIVE, INACTIVE, Session
 from . import limits, versions
 from .cloud import json_reply
-from .transport import Reply, Request
+from .messages import Reply, Request
 
 if TYPE_CHECKING:
-    from .routes import Context
+    from .context import Context
 
 NO_CONTENT = Reply(204)
 

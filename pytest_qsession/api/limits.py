@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..platform.errors import ApiError, bad_request
-from .transport import Request
+from .messages import Request
 
 MAX_TAGS = 8
 MAX_TAG_LENGTH = 86
@@ -20,12 +20,15 @@ MAX_COST = 10_800
 MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
+def check_body_size(length: int) -> None:
+    """Refuse a request body over the service's input limit (the server checks it unread)."""
+    if length > MAX_BODY_BYTES:
+        raise ApiError(413, f"The request body is {length:,} bytes; the limit is {MAX_BODY_BYTES:,}.")
+
+
 def check_job_request(request: Request, body: dict[str, Any]) -> None:
     """Refuse a request over a stated limit: body size, tag count and length, cost."""
-    if len(request.body) > MAX_BODY_BYTES:
-        raise ApiError(
-            413, f"The request body is {len(request.body):,} bytes; the limit is {MAX_BODY_BYTES:,}."
-        )
+    check_body_size(len(request.body))
     tags = body.get("tags")
     if isinstance(tags, list):
         if len(tags) > MAX_TAGS:

@@ -15,20 +15,12 @@ from urllib3.exceptions import ProtocolError
 
 from ..platform.errors import ApiError
 from ..platform.faults import DROP, RequestFault
-from ..platform.service import Platform
 from . import cloud, handlers
-from .cloud import Account, json_reply
-from .transport import Reply, Request
+from .cloud import json_reply
+from .context import Context
+from .messages import Reply, Request
 
 RUNTIME_PREFIX = "/api/v1"
-
-
-@dataclass
-class Context:
-    """What a handler may use: the platform and the account it is offered under."""
-
-    platform: Platform
-    account: Account
 
 
 @dataclass(frozen=True)

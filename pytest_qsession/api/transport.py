@@ -13,8 +13,6 @@ import io
 import sys
 import threading
 import weakref
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from http.client import responses as REASON_PHRASES
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -22,35 +20,9 @@ from urllib.parse import parse_qs, urlsplit
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.response import HTTPResponse
 
+from .messages import Handler, Request
+
 IBM_DOMAIN = "ibm.com"
-
-
-@dataclass
-class Request:
-    """What the client sent, parsed once."""
-
-    method: str
-    host: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes
-
-    def param(self, name: str) -> str | None:
-        values = self.query.get(name)
-        return values[-1] if values else None
-
-
-@dataclass
-class Reply:
-    """What the fake service answers: a status, a body and headers."""
-
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-Handler = Callable[[Request], Reply]
 
 
 def is_ibm_host(host: str) -> bool:

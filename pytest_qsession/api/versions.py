@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .transport import Request
+from .messages import Request
 
 #: What the service assumes when the header is left out (REST reference: "2024-01-01 or omitted").
 OLDEST = "2024-01-01"
