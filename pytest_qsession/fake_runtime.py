@@ -24,6 +24,7 @@ from .api.cloud import Account
 from .api.routes import App, Context
 from .api.transport import Interceptor
 from .clock import Clock, VirtualSleep
+from .pacing import Pacer
 from .options import Options
 from .platform.faults import DROP, JobFault, RequestFault
 from .platform.jobs import Job
@@ -59,6 +60,7 @@ class FakeRuntime:
         self._app = App(Context(self.platform, self.account))
         self._interceptor = Interceptor(self._app)
         self._patches: pytest.MonkeyPatch | None = None
+        self._pacer: Pacer | None = None
         self.time_source = "not started"
         self._home: tempfile.TemporaryDirectory[str] | None = None
 
@@ -86,13 +88,23 @@ class FakeRuntime:
             self.clock.start(use_time_machine=use_time_machine)
             self.time_source = self.clock.source
             self.platform.begin(self.clock.now())
+            pacer = self._pacer = Pacer(
+                self.clock,
+                inside_platform=self._inside_platform,
+                next_event=self.platform.next_event_time,
+                note=self.platform.note,
+                why_stuck=self._why_stuck,
+            )
             sleep = VirtualSleep(
                 self.clock,
+                pacer,
                 self.platform.next_event_time,
                 _client_poll_loop,
                 lambda job_id: self.platform.job(job_id).status,
+                self._why_stuck,
             )
             patches.setattr("time.sleep", sleep)
+            pacer.install(patches)
             self._interceptor.install()
         except BaseException:
             self.stop()
@@ -102,6 +114,9 @@ class FakeRuntime:
     def stop(self) -> None:
         """Undo everything `start` did, in reverse. Records stay readable at the last instant."""
         self._interceptor.uninstall()
+        if self._pacer is not None:
+            self._pacer.deactivate()
+            self._pacer = None
         if self._patches is not None:
             self.platform.stop_clock()
         self.clock.stop()
@@ -111,6 +126,21 @@ class FakeRuntime:
         if self._home is not None:
             self._home.cleanup()
             self._home = None
+
+    def _inside_platform(self) -> bool:
+        """The calling thread is in the platform's own work (a request, a tick): not a user wait."""
+        return self.platform.lock._is_owned() or self.clock.lock._is_owned()  # type: ignore[attr-defined]
+
+    def _why_stuck(self, job_id: str) -> str:
+        """What keeps a pending job from ever finishing, in words for `NeverFinishes`."""
+        job = self.platform.job(job_id)
+        backend = self.platform.backend(job.backend_name)
+        if job.pending and not backend.operational:
+            return (
+                f"it is {job.status} on {backend.name}, which is offline "
+                f"(fake_runtime.bring_online({backend.name!r}) would let it run)"
+            )
+        return f"it is {job.status}, and no queued, running or scheduled work is left"
 
     def __enter__(self) -> FakeRuntime:
         return self.start()

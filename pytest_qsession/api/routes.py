@@ -15,6 +15,7 @@ from urllib3.exceptions import ProtocolError
 
 from ..platform.errors import ApiError
 from ..platform.faults import DROP, RequestFault
+from ..pacing import paced
 from ..platform.service import Platform
 from . import cloud, handlers
 from .cloud import Account, json_reply
@@ -104,7 +105,7 @@ class App:
                 continue
             match = route.pattern.fullmatch(path)
             if match:
-                return self._call(route, request, match.groupdict())
+                return paced(request, lambda: self._call(route, request, match.groupdict()))
         name = f"{request.method} https://{request.host}{request.path}"
         with self._lock:
             self.unimplemented.append(name)
