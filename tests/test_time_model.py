@@ -1,0 +1,209 @@
+"""Virtual time moves as it does for real code: busy polling sees progress, and with several
+threads time moves only when every thread taking part waits (trio's autojump clock)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from qiskit_ibm_runtime import SamplerV2, Session
+
+from conftest import bell
+from pytest_qsession import FakeRuntime, NeverFinishes, Options
+from pytest_qsession.pacing import BUSY_READS
+
+JOIN_TIMEOUT = 60  # real seconds; every thread here ends by itself long before
+
+
+def _started(*threads: threading.Thread) -> list[threading.Thread]:
+    for thread in threads:
+        thread.start()
+    return list(threads)
+
+
+def _join(threads: list[threading.Thread]) -> None:
+    for thread in threads:
+        thread.join(JOIN_TIMEOUT)
+        assert not thread.is_alive(), f"{thread.name} did not end"
+
+
+# -- busy polling -------------------------------------------------------------------------------
+
+
+@pytest.mark.fake_runtime(job_duration=7.5)
+def test_a_busy_loop_on_job_status_ends_with_done_at_the_jobs_exact_end(fake_runtime, run, backend):
+    job = run(backend)
+    start = fake_runtime.clock.now()
+
+    status = job.status()
+    while status not in ("DONE", "ERROR", "CANCELLED"):
+        status = job.status()
+
+    assert status == "DONE"
+    assert fake_runtime.job(job).finished == start + timedelta(seconds=7.5)
+    assert fake_runtime.clock.now() == start + timedelta(seconds=7.5)
+
+
+def test_reads_at_one_instant_agree_until_the_loop_counts_as_waiting(fake_runtime, run, backend):
+    job = run(backend)  # starts at once, ends 2 s later
+    start = fake_runtime.clock.now()
+
+    assert [job.status() for _ in range(BUSY_READS)] == ["RUNNING"] * BUSY_READS
+    assert fake_runtime.clock.now() == start  # a test reading a state repeatedly is not a wait
+
+    assert job.status() == "DONE"  # one read more: a busy loop, so time moves to the next event
+    assert fake_runtime.clock.now() == start + timedelta(seconds=2)
+
+
+def test_a_busy_loop_on_session_details_sees_it_go_inactive_at_exactly_the_ittl(fake_runtime, run, backend):
+    with Session(backend=backend) as session:
+        job = run(session)
+        while session.details()["state"] != "inactive":
+            pass
+
+        record = fake_runtime.session(session)
+        assert fake_runtime.clock.now() == fake_runtime.job(job).finished + timedelta(seconds=60)
+        assert [state for state, _ in record.timestamps] == ["open", "active", "inactive"]
+
+
+def test_a_busy_loop_on_a_job_that_can_never_finish_fails_naming_the_offline_backend(fake_runtime, run, backend):
+    fake_runtime.take_offline("ibm_sherbrooke")
+    job = run(backend)
+
+    with pytest.raises(NeverFinishes, match=f"job {job.job_id()} is polled in a loop.*ibm_sherbrooke, which is offline"):
+        while not job.done():
+            pass
+
+
+def test_never_finishes_names_the_offline_backend_behind_the_job(fake_runtime, run, backend):
+    fake_runtime.take_offline("ibm_sherbrooke")
+    job = run(backend)
+
+    with pytest.raises(NeverFinishes, match="it is QUEUED on ibm_sherbrooke, which is offline"):
+        job.result()
+
+
+# -- threads ------------------------------------------------------------------------------------
+
+
+def test_a_background_sleeper_moves_time_only_while_the_others_wait(fake_runtime, service):
+    stop, ticks, seen = threading.Event(), [], {}
+
+    def background():
+        while not stop.is_set():
+            time.sleep(0.01)
+            ticks.append(fake_runtime.clock.now())
+
+    start = fake_runtime.clock.now()
+    (sleeper,) = _started(threading.Thread(target=background, name="sleeper"))
+    service.backends()  # work: requests, with the sleeper started, hold time still
+    sum(range(200_000))
+    seen["after work"] = fake_runtime.clock.now()
+    time.sleep(1)  # now the main thread waits too: the sleeper's 0.01 s steps move time
+    seen["ticks at wake"] = len(ticks)
+    stop.set()
+    _join([sleeper])
+
+    assert seen["after work"] == start
+    assert fake_runtime.clock.now() == start + timedelta(seconds=1)
+    assert seen["ticks at wake"] == 99  # the 100th step falls due with us; we joined first
+    assert ticks[:3] == [start + timedelta(seconds=0.01 * n) for n in (1, 2, 3)]
+
+
+def test_a_result_waits_for_another_thread_to_bring_the_backend_online(fake_runtime, run, backend):
+    fake_runtime.take_offline("ibm_sherbrooke")
+    job = run(backend)
+    start = fake_runtime.clock.now()
+    results = []
+
+    def operator():
+        time.sleep(30)
+        fake_runtime.bring_online("ibm_sherbrooke")
+
+    _join(_started(threading.Thread(target=lambda: results.append(job.result())), threading.Thread(target=operator)))
+
+    assert results[0][0].data.meas.num_shots == 4096
+    record = fake_runtime.job(job)
+    assert (record.started, record.finished) == (start + timedelta(seconds=30), start + timedelta(seconds=32))
+
+
+def _long_and_short(fake: FakeRuntime, isa) -> str:
+    """One thread waits on a one-hour job; another runs three session jobs 20 s apart."""
+    service = fake.service()
+    long_backend, session_backend = service.backend("ibm_fez"), service.backend("ibm_sherbrooke")
+    long_circuit, circuit = isa(bell(), long_backend), isa(bell(), session_backend)
+
+    def long_job():
+        sampler = SamplerV2(mode=long_backend, options={"environment": {"job_tags": ["long"]}})
+        sampler.run([long_circuit]).result()
+
+    def session_jobs():
+        with Session(backend=session_backend) as session:
+            sampler = SamplerV2(mode=session)
+            for _ in range(3):
+                sampler.run([circuit]).result()
+                time.sleep(20)  # classical work between iterations
+
+    _join(_started(threading.Thread(target=long_job), threading.Thread(target=session_jobs)))
+    return fake.timeline()
+
+
+def _an_hour_for_long_jobs(job) -> float:
+    return 3600.0 if "long" in job.tags else 2.0
+
+
+@pytest.mark.fake_runtime(job_duration=_an_hour_for_long_jobs)
+def test_a_long_wait_in_one_thread_does_not_fast_forward_a_session_in_another(fake_runtime, isa):
+    start = fake_runtime.clock.now()
+
+    _long_and_short(fake_runtime, isa)
+
+    long_job, *session_jobs = fake_runtime.jobs
+    (session,) = fake_runtime.sessions
+    assert long_job.finished == start + timedelta(seconds=3600)
+    assert [(j.started - start).total_seconds() for j in session_jobs] == [0, 22, 44]
+    assert [state for state, _ in session.timestamps] == ["open", "active", "closed"]  # no ITTL
+    assert session.closed_by == "close"
+    assert fake_runtime.clock.now() == start + timedelta(seconds=3600)
+
+
+def test_two_threads_give_the_same_timeline_on_every_run(isa):
+    def timeline() -> str:
+        options = Options.build(job_duration=_an_hour_for_long_jobs)
+        with FakeRuntime(options) as fake:
+            return _long_and_short(fake, isa)
+
+    first = timeline()
+    assert "session" in first and first.count(" done") == 4
+    assert [timeline() for _ in range(2)] == [first, first]
+
+
+def test_threads_take_turns_in_the_order_they_started(fake_runtime, run, backend):
+    submitted = []
+
+    def submit(name):
+        submitted.append((name, run(backend).job_id()))
+
+    _join(_started(*(threading.Thread(target=submit, args=(f"t{n}",)) for n in range(4))))
+
+    assert [name for name, _ in submitted] == ["t0", "t1", "t2", "t3"]
+    assert [job_id for _, job_id in submitted] == [job.job_id for job in fake_runtime.jobs]
+
+
+def test_a_thread_blocked_where_the_fake_cannot_see_is_let_go(fake_runtime, monkeypatch):
+    from pytest_qsession import pacing
+
+    monkeypatch.setattr(pacing, "STALL_SECONDS", 0.2)
+    gate = threading.Lock()
+    gate.acquire()
+    start = fake_runtime.clock.now()
+
+    (blocked,) = _started(threading.Thread(target=gate.acquire, name="blocked"))  # a bare lock: unseen
+    time.sleep(5)  # would wait forever on a thread that never waits
+    gate.release()
+    _join([blocked])
+
+    assert fake_runtime.clock.now() == start + timedelta(seconds=5)
+    assert "thread blocked let go" in fake_runtime.timeline()
