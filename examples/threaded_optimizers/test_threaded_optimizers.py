@@ -45,3 +45,17 @@ def test_without_limit_none_the_job_list_is_cut_at_ten(fake_runtime, service):
     assert results["nelder-mead"].nfev > 10
     assert len(service.jobs(job_tags=["nelder-mead"])) == 10
     assert len(service.jobs(job_tags=["nelder-mead"], limit=None)) == results["nelder-mead"].nfev
+
+
+def test_the_two_threads_give_the_same_timeline_on_every_run():
+    """Threads take turns in the order they started, so the history repeats exactly."""
+    from pytest_qsession import FakeRuntime
+
+    def one_run():
+        with FakeRuntime() as fake:
+            results = compare_optimizers(fake.service().backend("ibm_sherbrooke"), maxiter=6)
+            return fake.timeline(), {method: (r.fun, r.nfev) for method, r in results.items()}
+
+    first = one_run()
+    assert first[0].count(" done") == sum(nfev for _, nfev in first[1].values())
+    assert one_run() == first
