@@ -3,6 +3,7 @@ threads time moves only when every thread taking part waits (trio's autojump clo
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import timedelta
@@ -207,3 +208,66 @@ def test_a_thread_blocked_where_the_fake_cannot_see_is_let_go(fake_runtime, monk
 
     assert fake_runtime.clock.now() == start + timedelta(seconds=5)
     assert "thread blocked let go" in fake_runtime.timeline()
+
+
+SUITE = '''
+import threading, time
+
+from qiskit import QuantumCircuit
+from qiskit.transpiler import generate_preset_pass_manager
+from qiskit_ibm_runtime import SamplerV2, Session
+
+
+def bell_job(mode, backend):
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.measure_all()
+    isa = generate_preset_pass_manager(optimization_level=1, backend=backend).run(circuit)
+    return SamplerV2(mode=mode).run([isa])
+
+
+def test_busy_loop(fake_runtime):
+    backend = fake_runtime.service().backend("ibm_fez")
+    job = bell_job(backend, backend)
+    while not job.done():
+        pass
+    print("BUSY", job.status(), fake_runtime.clock.now().isoformat())
+
+
+def test_threads(fake_runtime):
+    backend = fake_runtime.service().backend("ibm_fez")
+
+    def worker(pause):
+        with Session(backend=backend) as session:
+            for _ in range(2):
+                bell_job(session, backend).result()
+                time.sleep(pause)
+
+    threads = [threading.Thread(target=worker, args=(p,)) for p in (5, 70)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for line in fake_runtime.timeline().splitlines():
+        print("THREADS", line)
+'''
+
+
+def _printed(result) -> list[str]:
+    """The suite's own lines (with -s they may follow pytest's progress on the same line)."""
+    found = [re.search(r"(BUSY|THREADS) .*", line) for line in result.outlines]
+    return sorted(match.group(0) for match in found if match)
+
+
+def test_a_suite_with_busy_loops_and_threads_prints_the_same_history_in_any_order(pytester):
+    pytester.makepyfile(test_suite=SUITE)
+
+    in_order = pytester.runpytest("-s", "-p", "no:randomly")
+    shuffled = pytester.runpytest("-s", "-p", "randomly", "-p", "no:cacheprovider", "--randomly-seed=7")
+
+    in_order.assert_outcomes(passed=2)
+    shuffled.assert_outcomes(passed=2)
+    assert "BUSY DONE 2026-01-05T09:00:02+00:00" in _printed(in_order)
+    assert any("inactive" in line for line in _printed(in_order))  # the 70 s pause outlives the ITTL
+    assert _printed(shuffled) == _printed(in_order)
