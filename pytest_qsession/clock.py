@@ -192,7 +192,8 @@ class VirtualSleep:
                 f"will ever finish it: {self._why_stuck(job_id)}."
             )
 
-        return Wait(f"polling job {job_id}", wake_at=wake_at, never=never if timeout is None else None)
+        endless = never if timeout is None else None
+        return Wait(f"polling job {job_id}", wake_at=wake_at, never=endless)
 
 
 def _first_poll_past(now: datetime, interval: timedelta, started: float, timeout: float) -> int:

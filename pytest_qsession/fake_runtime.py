@@ -129,7 +129,8 @@ class FakeRuntime:
 
     def _inside_platform(self) -> bool:
         """The calling thread is in the platform's own work (a request, a tick): not a user wait."""
-        return self.platform.lock._is_owned() or self.clock.lock._is_owned()  # type: ignore[attr-defined]
+        locks: list[Any] = [self.platform.lock, self.clock.lock]
+        return any(lock._is_owned() for lock in locks)
 
     def _why_stuck(self, job_id: str) -> str:
         """What keeps a pending job from ever finishing, in words for `NeverFinishes`."""

@@ -219,7 +219,8 @@ class Pacer:
             now = self._clock.now()
             key = (request.path, tuple(sorted((k, tuple(v)) for k, v in request.query.items())))
             streak = self._streaks.get(me)
-            if streak is None or streak.at != now or streak.replies.get(key, (reply.body,))[0] != reply.body:
+            before = streak.replies.get(key, (reply.body,))[0] if streak else None
+            if streak is None or streak.at != now or before != reply.body:
                 streak = self._streaks[me] = _Streak(now)
             streak.replies[key] = (reply.body, answer)
             streak.reads += 1
@@ -233,7 +234,10 @@ class Pacer:
 
         def never() -> str:
             why = self._why_stuck(ident) if kind == "job" else "it has nothing left to do"
-            return f"{kind} {ident} is polled in a loop, but nothing on the fake platform will ever change it: {why}."
+            return (
+                f"{kind} {ident} is polled in a loop, but nothing on the fake platform will ever "
+                f"change it: {why}."
+            )
 
         return Wait(f"polling {kind} {ident}", wake_at=self._next_event, ready=changed, never=never)
 
@@ -271,7 +275,7 @@ class Pacer:
         self._wanting.discard(me)
 
     def _step(self) -> None:
-        """Give the free turn to the first ready thread; if all wait, move time to the earliest wake."""
+        """Give a free turn to the first ready thread; if all wait, jump to the earliest wake-up."""
         while self.active and self._holder is None:
             self._forget_ended()
             now = self._clock.now()
@@ -340,45 +344,43 @@ class Pacer:
     def _condition_wait(self, cond: Any, timeout: float | None) -> bool:
         me = threading.current_thread()
         if (
-            me not in self._members  # read without the lock: others never block on it here
+            me not in self._members  # read without the lock, so others never wait for it here
             or cond is self._signal
             or (timeout is not None and timeout <= 0)
             or self._quiet()
         ):
             return _WAIT(cond, timeout)
-        wait = Wait("waiting for another thread")
-        wait.ready = lambda: wait.notified
         with self._lock:
-            if not self.active or me not in self._members:
-                wait = None
-            else:
-                self._waits[me] = wait
+            takes_part = self.active and me in self._members
+            if takes_part:
+                self._waits[me] = Wait("waiting for another thread")
                 self._blocked.setdefault(cond, deque()).append(me)
                 self._pass_turn(me)
-        if wait is None:
-            return _WAIT(cond, timeout)
         try:
             return _WAIT(cond, timeout)
         finally:
+            if takes_part:
+                self._after_condition_wait(me, cond)
+
+    def _after_condition_wait(self, me: threading.Thread, cond: Any) -> None:
+        """Back from `cond.wait` (holding cond's lock): forget the wait, then wait for the turn."""
+        with self._lock:
+            self._waits.pop(me, None)
+            queued = self._blocked.get(cond)
+            if queued is not None:
+                if me in queued:
+                    queued.remove(me)
+                if not queued:
+                    del self._blocked[cond]
+            if not self.active or me not in self._members or self._holder is me:
+                return
+            self._wanting.add(me)
+        saved = cond._release_save()  # whoever runs meanwhile may need cond's lock
+        try:
             with self._lock:
-                self._waits.pop(me, None)
-                queued = self._blocked.get(cond)
-                if queued is not None:
-                    if me in queued:
-                        queued.remove(me)
-                    if not queued:
-                        del self._blocked[cond]
-                if self._holder is not me and me in self._members and self.active:
-                    self._wanting.add(me)
-                    saved = cond._release_save()  # wait for the turn without holding cond's lock
-                    try:
-                        self._run_when_allowed(me)
-                    finally:
-                        self._lock.release()
-                        try:
-                            cond._acquire_restore(saved)
-                        finally:
-                            self._lock.acquire()
+                self._run_when_allowed(me)
+        finally:
+            cond._acquire_restore(saved)
 
     def _condition_notify(self, cond: Any, n: int) -> None:
         _NOTIFY(cond, n)
@@ -393,9 +395,15 @@ class Pacer:
 
     def _thread_join(self, thread: threading.Thread, timeout: float | None) -> None:
         me = threading.current_thread()
-        if me not in self._members or (timeout is not None and timeout <= 0) or thread is me or self._quiet():
+        if me not in self._members or thread is me or (timeout is not None and timeout <= 0):
             return _JOIN(thread, timeout)
-        wait = Wait(f"joining {thread.name}", ready=lambda: thread in self._ended or not thread.is_alive())
+        if self._quiet():
+            return _JOIN(thread, timeout)
+
+        def ended() -> bool:
+            return thread in self._ended or not thread.is_alive()
+
+        wait = Wait(f"joining {thread.name}", ready=ended)
         with self._lock:
             takes_part = self.active and me in self._members
             if takes_part:
