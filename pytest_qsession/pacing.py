@@ -275,11 +275,15 @@ class Pacer:
         self._wanting.discard(me)
 
     def _step(self) -> None:
-        """Give a free turn to the first ready thread; if all wait, jump to the earliest wake-up."""
+        """Give a free turn to the first ready thread; if all wait, jump to the earliest wake-up.
+
+        After a jump the first thread (in join order) whose wake-up it was goes next: a wake-up is
+        the instant its thread would first see something new, so the jump changes no other's.
+        """
         while self.active and self._holder is None:
             self._forget_ended()
             now = self._clock.now()
-            wakes = []
+            wakes: list[tuple[datetime, threading.Thread]] = []
             for thread in self._members:
                 if thread in self._wanting:
                     return self._give_turn(thread)
@@ -292,12 +296,11 @@ class Pacer:
                 if at is not None and at <= now:
                     return self._give_turn(thread)
                 if at is not None:
-                    wakes.append(at)
-            if not self._members:
-                return
+                    wakes.append((at, thread))
             if wakes:
-                self._clock.tick(min(wakes) - now)
-                continue
+                target = min(at for at, _ in wakes)
+                self._clock.tick(target - now)
+                return self._give_turn(next(thread for at, thread in wakes if at == target))
             doomed = [w for w in self._waits.values() if w.never is not None]
             for wait in doomed:
                 wait.failure = wait.never()  # type: ignore[misc]
