@@ -40,7 +40,8 @@ from .api.transport import Reply, Request
 if TYPE_CHECKING:
     from .clock import Clock
 
-#: Reads of one unchanged pending record at one instant before the reader counts as waiting.
+#: Reads of one unchanged pending record at one instant before the reader counts as waiting
+#: (per record and thread: reading many records once each is not a wait).
 BUSY_READS = 10
 #: Real seconds a thread may keep its turn without waiting or calling the fake before it is let go.
 STALL_SECONDS = 5.0
@@ -82,8 +83,9 @@ class _Streak:
     """One thread's reads at one instant that all returned what they returned before."""
 
     at: datetime
-    replies: dict[tuple, tuple[bytes, Callable[[], Reply]]] = field(default_factory=dict)
-    reads: int = 0
+    replies: dict[tuple, bytes] = field(default_factory=dict)  # per request: the reply
+    reads: dict[tuple, int] = field(default_factory=dict)  # per request: how often
+    again: dict[tuple, Callable[[], Reply]] = field(default_factory=dict)  # to read it again
 
 
 def paced(request: Request, answer: Callable[[], Reply]) -> Reply:
@@ -219,14 +221,13 @@ class Pacer:
             now = self._clock.now()
             key = (request.path, tuple(sorted((k, tuple(v)) for k, v in request.query.items())))
             streak = self._streaks.get(me)
-            before = streak.replies.get(key, (reply.body,))[0] if streak else None
-            if streak is None or streak.at != now or before != reply.body:
+            if streak is None or streak.at != now or streak.replies.get(key, reply.body) != reply.body:
                 streak = self._streaks[me] = _Streak(now)
-            streak.replies[key] = (reply.body, answer)
-            streak.reads += 1
-            if streak.reads <= BUSY_READS:
+            streak.replies[key], streak.again[key] = reply.body, answer
+            streak.reads[key] = streak.reads.get(key, 0) + 1
+            if streak.reads[key] <= BUSY_READS:
                 return None
-            replies = list(streak.replies.values())
+            replies = [(body, streak.again[key]) for key, body in streak.replies.items()]
         kind, ident = subject
 
         def changed() -> bool:

@@ -58,6 +58,16 @@ def test_reads_at_one_instant_agree_until_the_loop_counts_as_waiting(fake_runtim
     assert fake_runtime.clock.now() == start + timedelta(seconds=2)
 
 
+def test_reading_many_records_once_each_at_one_instant_is_not_a_wait(fake_runtime, run, backend):
+    first, second = run(backend), run(backend)
+    start = fake_runtime.clock.now()
+
+    reads = [job.status() for _ in range(BUSY_READS) for job in (first, second)]
+
+    assert reads == ["RUNNING", "QUEUED"] * BUSY_READS  # 2 x BUSY_READS reads, none a wait
+    assert fake_runtime.clock.now() == start
+
+
 def test_a_busy_loop_on_session_details_sees_it_go_inactive_at_exactly_the_ittl(fake_runtime, run, backend):
     with Session(backend=backend) as session:
         job = run(session)
