@@ -215,7 +215,7 @@ class Pacer:
     ) -> Wait | None:
         subject = _pending_subject(request, reply)
         with self._lock:
-            if subject is None:
+            if subject is None or not self.active:
                 self._streaks.pop(me, None)
                 return None
             now = self._clock.now()

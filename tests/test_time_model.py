@@ -3,6 +3,7 @@ threads time moves only when every thread taking part waits (trio's autojump clo
 
 from __future__ import annotations
 
+import queue
 import re
 import threading
 import time
@@ -281,3 +282,30 @@ def test_a_suite_with_busy_loops_and_threads_prints_the_same_history_in_any_orde
     assert "BUSY DONE 2026-01-05T09:00:02+00:00" in _printed(in_order)
     assert any("inactive" in line for line in _printed(in_order))  # the 70 s pause outlives the ITTL
     assert _printed(shuffled) == _printed(in_order)
+
+
+def test_teardown_lets_a_busy_polling_thread_go_and_undoes_every_wrapper(isa):
+    originals = _stdlib_waits()
+    stopped = threading.Event()
+    with FakeRuntime() as fake:
+        backend = fake.service().backend("ibm_sherbrooke")
+        fake.take_offline("ibm_sherbrooke")
+        job = SamplerV2(mode=backend).run([isa(bell(), backend)])
+
+        def poll():
+            while not stopped.is_set() and job.status() == "QUEUED":
+                pass
+
+        (poller,) = _started(threading.Thread(target=poll))
+        time.sleep(5)  # the poller busy-waits on a job that cannot run; our sleep moves time
+        assert fake.clock.now() == fake.platform.origin + timedelta(seconds=5)
+        stopped.set()  # the poller is still waiting when the fake stops
+    _join([poller])
+
+    assert _stdlib_waits() == originals
+
+
+def _stdlib_waits() -> tuple:
+    """What the fake wraps while it is active."""
+    cond, thread = threading.Condition, threading.Thread
+    return cond.wait, cond.notify, thread.join, thread.start, queue.SimpleQueue
