@@ -141,6 +141,42 @@ def test_a_result_waits_for_another_thread_to_bring_the_backend_online(fake_runt
     assert (record.started, record.finished) == (start + timedelta(seconds=30), start + timedelta(seconds=32))
 
 
+def test_a_thread_woken_through_a_queue_runs_before_time_moves_on(fake_runtime, run, backend):
+    items: queue.Queue = queue.Queue()
+    start = fake_runtime.clock.now()
+    created = []
+
+    def producer():
+        time.sleep(10)
+        items.put("go")
+        time.sleep(100)  # the consumer must get its turn before this wait moves time
+
+    def consumer():
+        items.get()
+        created.append(fake_runtime.job(run(backend)).created)
+
+    _join(_started(threading.Thread(target=producer), threading.Thread(target=consumer)))
+
+    assert created == [start + timedelta(seconds=10)]
+
+
+def test_joining_a_thread_that_ended_goes_on_at_its_end_not_at_another_wake_up(fake_runtime):
+    start = fake_runtime.clock.now()
+    stop = threading.Event()
+
+    def sleeper():
+        while not stop.is_set():
+            time.sleep(100)
+
+    short, long = _started(threading.Thread(target=time.sleep, args=(3,)), threading.Thread(target=sleeper))
+    short.join(JOIN_TIMEOUT)
+    joined_at = fake_runtime.clock.now()
+    stop.set()
+    _join([long])
+
+    assert joined_at == start + timedelta(seconds=3)
+
+
 def _long_and_short(fake: FakeRuntime, isa) -> str:
     """One thread waits on a one-hour job; another runs three session jobs 20 s apart."""
     service = fake.service()
