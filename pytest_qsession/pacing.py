@@ -67,7 +67,7 @@ class NeverFinishes(RuntimeError):
 class Wait:
     """What one waiting thread waits for, and how to tell that it may go on."""
 
-    what: str
+    what: str  # shown in its repr, for whoever debugs a stuck test
     #: The virtual instant that lets it go on (asked afresh each time), or None: not time.
     wake_at: Callable[[], datetime | None] = lambda: None
     #: True when it may go on at once (notified, the joined thread ended, the record changed).
