@@ -1,8 +1,8 @@
 """The one source of "now": freezegun's frozen time, and the `time.sleep` that moves it.
 
 While a fake platform is active, wall-clock time stands still and moves only when the test moves
-it (`tick`, `move_to`, freezegun's handle) or when code sleeps: `time.sleep(s)` advances virtual
-time by `s` instead of waiting.
+it (`tick`, `move_to`, freezegun's handle) or when code waits: `time.sleep(s)` is a wait of `s`
+virtual seconds, and `pacing.Pacer` moves time once every thread taking part waits.
 
 The client's `RuntimeJobV2.wait_for_final_state` sleeps 0.1 s between polls. Paying a request for
 every poll would make a one-hour job cost 36,000 requests, so when the sleep comes from that loop
@@ -24,16 +24,16 @@ from typing import Any
 
 from freezegun import freeze_time
 
+from .pacing import NeverFinishes, Pacer, Wait
+
+__all__ = ["Clock", "NeverFinishes", "VirtualSleep"]
+
 _MICROSECOND = timedelta(microseconds=1)
 
 #: (tool, handle) of every clock a fake platform started and has not stopped. A fake that starts
 #: on top of another fake's clock (a test's own platform inside the suite's) freezes its own
 #: time; on top of a clock the test started itself, it follows that one.
 _STARTED_BY_US: list[tuple[Any, Any]] = []
-
-
-class NeverFinishes(RuntimeError):
-    """A client waits, without a timeout, on a job the platform will never finish."""
 
 
 class Clock:
@@ -142,49 +142,65 @@ def _require_source() -> _Source:
 
 
 class VirtualSleep:
-    """Replacement for `time.sleep` while the platform is active."""
+    """Replacement for `time.sleep` while the platform is active: a wait in virtual time."""
 
     def __init__(
         self,
         clock: Clock,
+        pacer: Pacer,
         next_event: Callable[[], datetime | None],
         poll_loop: Callable[[FrameType], dict[str, Any] | None],
         job_status: Callable[[str], str],
+        why_stuck: Callable[[str], str],
     ) -> None:
         """`poll_loop(frame)` returns the client's polling state if `frame` is its poll loop;
-        `job_status(job_id)` is the status the platform would report now."""
+        `job_status(job_id)` is the status the platform would report now; `why_stuck(job_id)`
+        says what keeps a job from ever finishing."""
         self._clock = clock
+        self._pacer = pacer
         self._next_event = next_event
         self._poll_loop = poll_loop
         self._job_status = job_status
+        self._why_stuck = why_stuck
 
     def __call__(self, seconds: float) -> None:
         if seconds < 0:
             raise ValueError("sleep length must be non-negative")
-        with self._clock.lock:
-            loop = self._poll_loop(sys._getframe(1))
-            step = timedelta(seconds=seconds)
-            if loop is not None and seconds > 0:
-                step *= self._polls_to_skip(step, loop)
-            self._clock.tick(step)
+        step = timedelta(seconds=seconds)
+        if seconds == 0 or not self._pacer.takes_part():
+            self._clock.tick(step)  # a yield, or a sleep inside the platform's own work
+            return
+        loop = self._poll_loop(sys._getframe(1))
+        if loop is None:
+            self._pacer.wait(lambda now: Wait(f"sleep({seconds:g})", wake_at=lambda: now + step))
+        else:
+            self._pacer.wait(lambda now: self._poll_wait(now, step, loop))
 
-    def _polls_to_skip(self, interval: timedelta, loop: dict[str, Any]) -> int:
-        if self._job_status(loop["job_id"]) != loop["seen"]:
-            return 1  # the job already changed (another thread moved time): the next poll sees it
-        now = self._clock.now()
-        due = self._next_event()
-        timeout, started = loop["timeout"], loop["start_time"]
-        if due is None and timeout is None:
-            raise NeverFinishes(
-                f"job {loop['job_id']} is waited on without a timeout, but nothing on the fake "
-                "platform will ever finish it (no queued, running or scheduled work)."
-            )
-        polls = math.inf
-        if due is not None:
-            polls = max(1, math.ceil((due - now) / interval))
+    def _poll_wait(self, start: datetime, interval: timedelta, loop: dict[str, Any]) -> Wait:
+        """The poll loop waits until the poll at which it would first see something new."""
+        job_id, timeout = loop["job_id"], loop["timeout"]
+        last_poll = math.inf
         if timeout is not None:
-            polls = min(polls, _first_poll_past(now, interval, started, timeout))
-        return int(polls)
+            last_poll = _first_poll_past(start, interval, loop["start_time"], timeout)
+
+        def wake_at() -> datetime | None:
+            if self._job_status(job_id) != loop["seen"]:
+                due: datetime | None = self._clock.now()  # changed (another thread): next poll
+            else:
+                due = self._next_event()
+            polls = last_poll
+            if due is not None:
+                polls = min(polls, max(1, math.ceil((due - start) / interval)))
+            return None if polls == math.inf else start + interval * int(polls)
+
+        def never() -> str:
+            return (
+                f"job {job_id} is waited on without a timeout, but nothing on the fake platform "
+                f"will ever finish it: {self._why_stuck(job_id)}."
+            )
+
+        endless = never if timeout is None else None
+        return Wait(f"polling job {job_id}", wake_at=wake_at, never=endless)
 
 
 def _first_poll_past(now: datetime, interval: timedelta, started: float, timeout: float) -> int:

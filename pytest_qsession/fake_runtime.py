@@ -29,6 +29,7 @@ from .api.tls_reuse import share_sdk_tls_context
 from .api.messages import Reply, Request
 from .api.transport import Interceptor
 from .clock import Clock, VirtualSleep
+from .pacing import Pacer
 from .options import Options
 from .platform.faults import DROP, JobFault, RequestFault
 from .platform.jobs import CLIENT_STATUS, Job
@@ -65,6 +66,7 @@ class FakeRuntime:
         self._app = App(Context(self.platform, self.account))
         self._interceptor = Interceptor(self._handle)
         self._patches: pytest.MonkeyPatch | None = None
+        self._pacer: Pacer | None = None
         self.time_source = "not started"
         self._app.context.token_time = token_time
         self._home: tempfile.TemporaryDirectory[str] | None = None
@@ -87,13 +89,23 @@ class FakeRuntime:
             self.clock.start(use_time_machine=use_time_machine)
             self.time_source = self.clock.source
             self.platform.begin(self.clock.now())
+            pacer = self._pacer = Pacer(
+                self.clock,
+                inside_platform=self._inside_platform,
+                next_event=self.platform.next_event_time,
+                note=self.platform.note,
+                why_stuck=self._why_stuck,
+            )
             sleep = VirtualSleep(
                 self.clock,
+                pacer,
                 self.platform.next_event_time,
                 _client_poll_loop,
                 lambda job_id: self.platform.job(job_id).status,
+                self._why_stuck,
             )
             patches.setattr("time.sleep", sleep)
+            pacer.install(patches)
             self._interceptor.install()
         except BaseException:
             self.stop()
@@ -140,6 +152,9 @@ class FakeRuntime:
     def stop(self) -> None:
         """Undo everything `start` did, in reverse. Records stay readable at the last instant."""
         self._interceptor.uninstall()
+        if self._pacer is not None:
+            self._pacer.deactivate()
+            self._pacer = None
         if self._patches is not None:
             self.platform.stop_clock()
         self.clock.stop()
@@ -149,6 +164,22 @@ class FakeRuntime:
         if self._home is not None:
             self._home.cleanup()
             self._home = None
+
+    def _inside_platform(self) -> bool:
+        """The calling thread is in the platform's own work (a request, a tick): not a user wait."""
+        locks: list[Any] = [self.platform.lock, self.clock.lock]
+        return any(lock._is_owned() for lock in locks)
+
+    def _why_stuck(self, job_id: str) -> str:
+        """What keeps a pending job from ever finishing, in words for `NeverFinishes`."""
+        job = self.platform.job(job_id)
+        backend = self.platform.backend(job.backend_name)
+        if job.pending and not backend.operational:
+            return (
+                f"it is {job.status} on {backend.name}, which is offline "
+                f"(fake_runtime.bring_online({backend.name!r}) would let it run)"
+            )
+        return f"it is {job.status}, and no queued, running or scheduled work is left"
 
     def __enter__(self) -> FakeRuntime:
         return self.start()

@@ -57,3 +57,16 @@ def test_the_optimizers_reach_the_same_numbers_on_every_run():
         return {method: (result.fun, result.nfev, list(result.x)) for method, result in results.items()}
 
     assert run_once() == run_once()
+
+
+def test_the_two_threads_give_the_same_timeline_on_every_run():
+    """Threads take turns in the order they started, so the history repeats exactly."""
+
+    def one_run():
+        with FakeRuntime(Options()) as fake:
+            results = compare_optimizers(fake.service().backend("ibm_sherbrooke"), maxiter=6)
+            return fake.timeline(), {method: (r.fun, r.nfev) for method, r in results.items()}
+
+    first = one_run()
+    assert first[0].count(" done") == sum(nfev for _, nfev in first[1].values())
+    assert one_run() == first

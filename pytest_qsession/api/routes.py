@@ -15,6 +15,7 @@ from urllib3.exceptions import ProtocolError
 
 from ..platform.errors import ApiError
 from ..platform.faults import DROP, RequestFault
+from ..pacing import paced
 from . import cloud, handlers
 from .cloud import json_reply
 from .context import Context
@@ -112,7 +113,7 @@ class App:
                 continue
             match = route.pattern.fullmatch(path)
             if match:
-                return self._call(route, request, match.groupdict())
+                return paced(request, lambda: self._call(route, request, match.groupdict()))
         name = f"{request.method} https://{request.host}{request.path}"
         with self._lock:
             self.unimplemented.append(name)
