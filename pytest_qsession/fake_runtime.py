@@ -8,6 +8,7 @@ This is what the `fake_runtime` fixture yields. It can also be used without pyte
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from datetime import datetime
@@ -100,17 +101,28 @@ class FakeRuntime:
         return self
 
     def stop(self) -> None:
-        """Undo everything `start` did, in reverse. Records stay readable at the last instant."""
-        self._interceptor.uninstall()
+        """Undo everything `start` did, in reverse. Records stay readable at the last instant.
+
+        Each step runs even if an earlier one raised (the first error is re-raised afterwards),
+        so a failure never leaves time frozen or the client pointed here.
+        """
+        with contextlib.ExitStack() as steps:  # callbacks run last-in, first-out
+            steps.callback(self._remove_home)
+            steps.callback(self._undo_patches)
+            steps.callback(self.clock.stop)
+            if self._patches is not None:
+                steps.callback(self.platform.stop_clock)
+            steps.callback(self._interceptor.uninstall)
+
+    def _undo_patches(self) -> None:
         if self._patches is not None:
-            self.platform.stop_clock()
-        self.clock.stop()
-        if self._patches is not None:
-            self._patches.undo()
-            self._patches = None
+            patches, self._patches = self._patches, None
+            patches.undo()
+
+    def _remove_home(self) -> None:
         if self._home is not None:
-            self._home.cleanup()
-            self._home = None
+            home, self._home = self._home, None
+            home.cleanup()
 
     def __enter__(self) -> FakeRuntime:
         return self.start()
@@ -261,6 +273,17 @@ class FakeRuntime:
     def unimplemented_calls(self) -> list[str]:
         """Requests to IBM hosts that the fake could not answer (each failed with a 501)."""
         return list(self._app.unimplemented)
+
+    @property
+    def user_errors(self) -> list[BaseException]:
+        """Exceptions the test's own callables raised (`job_duration`, hooks); each failed a job
+        or was ignored by the platform, and the fixture re-raises the first at teardown."""
+        return list(self.platform.user_errors)
+
+    @property
+    def internal_errors(self) -> list[str]:
+        """Tracebacks of the fake's own errors (each answered a 500 or failed a job)."""
+        return list(self.platform.internal_errors)
 
 
 def _count(times: int) -> int:

@@ -99,6 +99,7 @@ def _marker_options(item: pytest.Item) -> dict[str, Any]:
 @pytest.fixture
 def fake_runtime(request: pytest.FixtureRequest) -> Iterator[FakeRuntime]:
     """A fake IBM Quantum Platform behind the real client, with a clock the test controls."""
+    __tracebackhide__ = True  # a teardown failure shows the user's code, not this fixture
     config = request.config
     try:
         given = {**config.stash[DEFAULTS_KEY], **_marker_options(request.node)}
@@ -120,6 +121,19 @@ def fake_runtime(request: pytest.FixtureRequest) -> Iterator[FakeRuntime]:
         yield fake
     finally:
         fake.stop()
+    _fail_on_what_went_wrong(fake)
+
+
+def _fail_on_what_went_wrong(fake: FakeRuntime) -> None:
+    """Fail the test for what the platform kept: the test's own errors first, as raised."""
+    __tracebackhide__ = True
+    if fake.user_errors:
+        raise fake.user_errors[0]  # the traceback of the user's job_duration or hook
+    if fake.internal_errors:
+        pytest.fail(
+            "pytest-qsession failed internally (please report it):\n" + "\n".join(fake.internal_errors),
+            pytrace=False,
+        )
     if fake.unimplemented_calls:
         pytest.fail(
             "pytest-qsession was asked for routes it does not implement:\n  "
@@ -130,6 +144,7 @@ def fake_runtime(request: pytest.FixtureRequest) -> Iterator[FakeRuntime]:
 
 def _announce(hook: Any) -> Any:
     def on_change(record: object, old: str | None, new: str) -> None:
+        __tracebackhide__ = True
         if hasattr(record, "job_id"):
             hook.pytest_qsession_job_changed(job=record, old=old, new=new)
         else:
@@ -150,7 +165,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     report = yield
     fake = item.stash.get(FAKE_KEY, None)
     if fake is not None and report.failed:
-        report.sections.append(
-            (f"fake_runtime timeline (time: {fake.time_source})", fake.timeline_chart() + "\n\n" + fake.timeline())
-        )
+        try:
+            text = fake.timeline_chart() + "\n\n" + fake.timeline()
+        except Exception as error:  # a report hook that raises stops the whole run
+            text = f"(the timeline could not be drawn: {type(error).__name__}: {error})"
+        report.sections.append((f"fake_runtime timeline (time: {fake.time_source})", text))
     return report

@@ -22,6 +22,9 @@ from .sessions import Session
 SESSION_ENDED_CODE = 4001
 #: reason_code for a job whose input the service cannot run (IBM's registry: validation error).
 VALIDATION_ERROR_CODE = 1002
+#: reason_code for a job that failed for a reason outside its input (registry: "Error returned
+#: at backend level"): a `job_duration` that raised, or an error of the fake itself.
+BACKEND_ERROR_CODE = 1010
 
 
 @dataclass
