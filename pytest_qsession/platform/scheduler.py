@@ -68,7 +68,8 @@ class Scheduler:
         self._pending: list[Job] = []
         self._ready_at: dict[str, datetime] = {}
         self._session_pending: dict[str, list[Job]] = {}
-        self._session_job_count: dict[str, int] = {}
+        #: Since when each open session has had nothing queued (its 30-minute timeout runs).
+        self._idle_since: dict[str, datetime] = {}
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -100,9 +101,13 @@ class Scheduler:
             times.append(session.expires_at)
         if session.state == S.ACTIVE and not self._pending_of(session):
             times.append(session.last_job_completed + _seconds(session.interactive_timeout))
-        if session.state == S.OPEN and not self._session_job_count[session.session_id]:
-            times.append(session.created + _seconds(self.settings.plan.open_session_timeout))
+        if session.state == S.OPEN and not self._pending_of(session):
+            times.append(self._open_timeout_at(session))
         return min(times, default=None)
+
+    def _open_timeout_at(self, session: Session) -> datetime:
+        """An open session closes once it has had nothing queued for the open timeout."""
+        return self._idle_since[session.session_id] + _seconds(self.settings.plan.open_session_timeout)
 
     def _fire_due_events(self) -> None:
         now = self.now
@@ -116,8 +121,8 @@ class Scheduler:
                 if session.last_job_completed + _seconds(session.interactive_timeout) <= now:
                     self._move(session, S.INACTIVE)
                     self._record(now, f"session {session.session_id} inactive (interactive timeout)")
-            elif session.state == S.OPEN and not self._session_job_count[session.session_id]:
-                if session.created + _seconds(self.settings.plan.open_session_timeout) <= now:
+            elif session.state == S.OPEN and not self._pending_of(session):
+                if self._open_timeout_at(session) <= now:
                     self._end_session(session, "open_timeout", "no job was submitted")
 
     # -- submissions and controls -------------------------------------------------------------
@@ -125,7 +130,7 @@ class Scheduler:
     def add_session(self, session: Session) -> None:
         self.sessions[session.session_id] = session
         self._session_pending[session.session_id] = []
-        self._session_job_count[session.session_id] = 0
+        self._idle_since[session.session_id] = session.created
         self._notify(session, None, session.state)
 
     def submit(self, job: Job) -> None:
@@ -137,7 +142,6 @@ class Scheduler:
         self._pending.append(job)
         if session is not None:
             self._session_pending[session.session_id].append(job)
-            self._session_job_count[session.session_id] += 1
         self._record(job.created, f"job {job.job_id} queued")
         self._notify(job, None, job.state)
         self._start_ready_jobs()
@@ -261,11 +265,16 @@ class Scheduler:
         self._record(now, f"job {job.job_id} {J.CLIENT_STATUS[state].lower()}" + _why(reason))
         self._notify(job, old, state)
         session = self.sessions.get(job.session_id) if job.session_id else None
-        if session is None or job.started is None:
+        if session is None:
             return
-        session.last_job_completed = now
-        if session.state != S.CLOSED and not session.accepting_jobs and not self._pending_of(session):
-            self._close(session, "close")
+        if job.started is not None:
+            session.last_job_completed = now
+        if self._pending_of(session):
+            return
+        if session.state == S.OPEN:
+            self._idle_since[session.session_id] = now  # its open timeout starts again
+        if session.state != S.CLOSED and not session.accepting_jobs:
+            self._close(session, "close")  # however the last job ended, nothing is left
 
     def _end_session(self, session: Session, closed_by: str, why: str) -> None:
         """Close at once: running jobs go on, queued jobs fail (cancel() and max time)."""
