@@ -198,3 +198,40 @@ def test_a_report_hook_never_raises_even_if_the_timeline_cannot_be_drawn(pyteste
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*the timeline could not be drawn: RuntimeError: chart broke*"])
     result.stdout.no_fnmatch_line("*INTERNALERROR*")
+
+
+# -- 4. an internal error of the fake is a 500 in the service's shape, and fails the test ----------
+
+
+def test_an_unexpected_error_in_a_handler_answers_500_and_fails_the_test(pytester):
+    pytester.makepyfile(
+        """
+        import requests
+        from pytest_qsession.platform.service import Platform
+
+        def broken(self):
+            raise LookupError("usage ledger missing")
+
+        def test_reads_usage(fake_runtime, monkeypatch):
+            monkeypatch.setattr(Platform, "qpu_seconds", broken)
+            reply = requests.get(
+                "https://quantum.cloud.ibm.com/api/v1/instances/usage",
+                headers={"Authorization": "Bearer t"},
+            )
+            assert reply.status_code == 500
+            assert reply.json() == {
+                "errors": [{"code": 500, "message": "Internal error: LookupError: usage ledger missing"}]
+            }
+        """
+    )
+    result = pytester.runpytest()
+
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*pytest-qsession failed internally (please report it):",
+            "*while answering GET /api/v1/instances/usage:",
+            "*LookupError: usage ledger missing",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*INTERNALERROR*")

@@ -152,7 +152,7 @@ class Platform:
                     403, "You are not authorized to run a session when using the open plan."
                 )
             interactive, limit = self._session_limits(mode)
-            if max_ttl is not None and (not isinstance(max_ttl, int) or max_ttl < 1):
+            if max_ttl is not None and (type(max_ttl) is not int or max_ttl < 1):
                 raise bad_request(f"max_ttl must be an integer >= 1, got {max_ttl!r}.")
             session = Session(
                 session_id=self._ids.new("session"),
