@@ -282,3 +282,37 @@ def test_an_open_session_with_a_job_waiting_in_the_queue_does_not_time_out(
 
     assert session.details()["state"] == "active"
     assert job.status() == "RUNNING"
+
+
+# -- usage follows the client's definition (issue 8) ------------------------------------------
+
+
+@pytest.mark.fake_runtime(job_duration=300)
+@pytest.mark.parametrize(("at", "usage"), [(60, 60.0), (200, 200.0), (300, 300.0), (400, 300.0)])
+def test_session_usage_runs_until_its_last_job_ends_even_past_max_time(
+    fake_runtime, backend, run, at, usage
+):
+    session = Session(backend=backend, max_time=60)
+    run(session)
+
+    fake_runtime.clock.tick(at)
+
+    assert fake_runtime.session(session).closed_by == "max_time"
+    assert session.usage() == usage
+    assert session.details()["usage_time"] == usage
+
+
+def test_deleting_a_finished_job_keeps_its_time_in_batch_usage(fake_runtime, backend, run):
+    from qiskit_ibm_runtime import Batch
+
+    batch = Batch(backend=backend)
+    jobs = [run(batch), run(batch)]
+    for job in jobs:
+        job.result()
+    before = batch.usage()
+
+    fake_runtime.service().delete_job(jobs[0].job_id())
+
+    assert before == 4.0
+    assert batch.usage() == 4.0
+    assert [j.job_id for j in fake_runtime.jobs] == [jobs[1].job_id()]

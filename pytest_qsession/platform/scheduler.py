@@ -164,6 +164,9 @@ class Scheduler:
     def _live_sessions(self) -> list[Session]:
         return [s for s in self.sessions.values() if s.state != S.CLOSED]
 
+    def has_running_job(self, session: Session) -> bool:
+        return any(job.state == J.RUNNING for job in self._pending_of(session))
+
     def _pending_of(self, session: Session) -> list[Job]:
         return self._session_pending[session.session_id]
 
@@ -267,6 +270,7 @@ class Scheduler:
         session = self.sessions.get(job.session_id) if job.session_id else None
         if session is None:
             return
+        session.qpu_seconds += job.quantum_seconds
         if job.started is not None:
             session.last_job_completed = now
         if self._pending_of(session):

@@ -194,8 +194,8 @@ class Platform:
         with self.lock:
             now = self.sync()
             if session.mode == "batch":
-                return round(sum(j.quantum_seconds for j in self._jobs_of(session)), 6)
-            return session.elapsed_time(now)
+                return round(session.qpu_seconds, 6)
+            return session.elapsed_time(now, job_running=self.scheduler.has_running_job(session))
 
     # -- jobs ---------------------------------------------------------------------------------
 
@@ -313,9 +313,6 @@ class Platform:
         with self.lock:
             self.sync()
             return round(self.scheduler.qpu_seconds, 6)
-
-    def _jobs_of(self, session: Session) -> list[Job]:
-        return [j for j in self.scheduler.jobs if j.session_id == session.session_id]
 
     def _execute(self, job: Job) -> float:
         """Run a starting job on Aer; return the QPU seconds it will take.
