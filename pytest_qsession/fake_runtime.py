@@ -47,13 +47,19 @@ class FakeRuntime:
         *,
         duration_model: Callable[[Job], float | None] | None = None,
         on_change: Callable[[object, str | None, str], None] | None = None,
+        namespace: str = "",
     ) -> None:
         """`duration_model(job)` may override `job_duration`; `on_change(record, old, new)`
-        hears every job and session state change."""
+        hears every job and session state change. Ids derive from `seed` and `namespace` (the
+        fixture passes the test's node id): equal for equal pairs, different otherwise."""
         self.options = options or Options()
         self.clock = Clock(self.options.start)
         self.platform = Platform(
-            self.options, now=self.clock.now, duration_model=duration_model, notify=on_change
+            self.options,
+            now=self.clock.now,
+            duration_model=duration_model,
+            notify=on_change,
+            namespace=namespace,
         )
         self.clock.on_move.append(self.platform.sync)  # records are current after a tick
         self.account = Account(plan=self.platform.plan)

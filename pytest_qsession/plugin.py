@@ -113,6 +113,7 @@ def fake_runtime(request: pytest.FixtureRequest) -> Iterator[FakeRuntime]:
         options,
         duration_model=lambda job: hook.pytest_qsession_job_duration(job=job),
         on_change=_announce(hook),
+        namespace=request.node.nodeid,  # ids: the same for this test on every run, its own
     )
     fake.start(use_time_machine="time_machine" in request.fixturenames)
     request.node.stash[FAKE_KEY] = fake

@@ -235,3 +235,65 @@ def test_an_unexpected_error_in_a_handler_answers_500_and_fails_the_test(pyteste
         ]
     )
     result.stdout.no_fnmatch_line("*INTERNALERROR*")
+
+
+# -- 7. a handle from another platform never reads this platform's job -----------------------------
+
+_TWO_TESTS = """
+    import json, os, pytest
+    from qiskit_ibm_runtime import SamplerV2
+    from qiskit_ibm_runtime.exceptions import RuntimeJobNotFound
+
+    from circuits import bell
+    from qiskit.transpiler import generate_preset_pass_manager
+
+    LEFT_OVER = []
+
+    def _submit(fake_runtime):
+        backend = fake_runtime.service().backend("ibm_fez")
+        circuit = generate_preset_pass_manager(optimization_level=1, backend=backend).run(bell())
+        job = SamplerV2(mode=backend).run([circuit])
+        with open(os.environ["IDS_FILE"], "a") as ids:
+            ids.write(json.dumps([os.environ["PYTEST_CURRENT_TEST"].split(" ")[0], job.job_id()]) + "\\n")
+        return job
+
+    @pytest.mark.parametrize("n", [1, 2])
+    def test_keeps_a_job(fake_runtime, n):
+        LEFT_OVER.append(_submit(fake_runtime))
+
+    def test_reads_a_left_over_job(fake_runtime):
+        mine = _submit(fake_runtime)
+        for stale in LEFT_OVER:
+            assert stale.job_id() != mine.job_id()
+            with pytest.raises(RuntimeJobNotFound):
+                fake_runtime.service().job(stale.job_id())
+"""
+
+
+def _ids_of_a_run(pytester, monkeypatch, tmp_path, *args) -> dict[str, str]:
+    ids_file = tmp_path / f"ids-{len(list(tmp_path.iterdir()))}.jsonl"
+    monkeypatch.setenv("IDS_FILE", str(ids_file))
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(passed=3)
+    return dict(json.loads(line) for line in ids_file.read_text().splitlines())
+
+
+def test_ids_differ_between_tests_and_repeat_on_every_run_in_any_order(pytester, monkeypatch, tmp_path):
+    pytester.makepyfile(test_stale=_TWO_TESTS)
+    pytester.syspathinsert(os.path.dirname(__file__))  # for tests/circuits.py
+
+    first = _ids_of_a_run(pytester, monkeypatch, tmp_path, "-p", "no:randomly")
+    shuffled = _ids_of_a_run(pytester, monkeypatch, tmp_path, "-p", "randomly", "--randomly-seed=7")
+
+    assert list(first) != list(shuffled)  # the tests really ran in another order
+    assert first == shuffled
+    assert len(set(first.values())) == 3
+
+
+def test_standalone_platforms_share_ids_only_with_the_same_namespace():
+    def first_job_id(namespace):
+        with FakeRuntime(Options.build(backends=["ibm_fez"]), namespace=namespace):
+            return _post_job({"pubs": [], "version": 2})
+
+    assert first_job_id("a") == first_job_id("a")
+    assert first_job_id("a") != first_job_id("b") != first_job_id("")

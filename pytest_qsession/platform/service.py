@@ -68,8 +68,10 @@ class Platform:
         *,
         duration_model: Callable[[Job], float | None] | None = None,
         notify: Callable[[object, str | None, str], None] | None = None,
+        namespace: str = "",
     ) -> None:
-        """`duration_model(job)` may override `job_duration`; `notify` hears state changes."""
+        """`duration_model(job)` may override `job_duration`; `notify` hears state changes;
+        `namespace` joins `seed` in every id, so platforms with different ones never share ids."""
         self.options = options
         self.plan = PLANS[options.plan]
         self.lock = threading.RLock()
@@ -81,7 +83,7 @@ class Platform:
         self.user_errors: list[BaseException] = []
         #: Tracebacks of the fake's own errors; each one failed a job or a request.
         self.internal_errors: list[str] = []
-        self._ids = IdFactory(options.seed)
+        self._ids = IdFactory(options.seed, namespace)
         self.faults = Faults()
         self._jobs_by_id: dict[str, Job] = {}
         self.origin = options.start
