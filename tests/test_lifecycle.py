@@ -316,3 +316,21 @@ def test_deleting_a_finished_job_keeps_its_time_in_batch_usage(fake_runtime, bac
     assert before == 4.0
     assert batch.usage() == 4.0
     assert [j.job_id for j in fake_runtime.jobs] == [jobs[1].job_id()]
+
+
+@pytest.mark.fake_runtime(queue_wait=10)
+def test_jobs_starting_at_one_instant_on_two_backends_start_in_submission_order(
+    fake_runtime, service, isa
+):
+    from qiskit_ibm_runtime import SamplerV2
+
+    from conftest import bell
+
+    fez, brisbane = service.backend("ibm_fez"), service.backend("ibm_brisbane")
+    first = SamplerV2(mode=fez).run([isa(bell(), fez)])  # ibm_fez is listed after ibm_brisbane
+    second = SamplerV2(mode=brisbane).run([isa(bell(), brisbane)])
+    fake_runtime.fail_next_job("the first to start fails")
+
+    fake_runtime.clock.tick(10)  # both may start now
+
+    assert (fake_runtime.job(first).status, fake_runtime.job(second).status) == ("ERROR", "RUNNING")

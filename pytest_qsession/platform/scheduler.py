@@ -182,11 +182,18 @@ class Scheduler:
         self._end_job(job, J.CANCELLED)
 
     def _start_ready_jobs(self) -> None:
-        for backend in self.backends.values():
-            if not backend.operational:
-                continue  # jobs wait in its queue until it is back
-            while (job := self._next_to_start(backend.name)) is not None:
-                self._start(job)
+        """Start every job that may start now, earliest submitted first across backends (so
+        `fail_next_job` picks the same job whichever backends are involved)."""
+        while True:
+            ready = [
+                job
+                for backend in self.backends.values()
+                if backend.operational  # an offline backend's jobs wait in its queue
+                if (job := self._next_to_start(backend.name)) is not None
+            ]
+            if not ready:
+                return
+            self._start(min(ready, key=self._pending.index))
 
     def _next_to_start(self, backend_name: str) -> Job | None:
         on_backend = [j for j in self._pending if j.backend_name == backend_name]
