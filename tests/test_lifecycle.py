@@ -334,3 +334,24 @@ def test_jobs_starting_at_one_instant_on_two_backends_start_in_submission_order(
     fake_runtime.clock.tick(10)  # both may start now
 
     assert (fake_runtime.job(first).status, fake_runtime.job(second).status) == ("ERROR", "RUNNING")
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        pytest.param("DONE", marks=pytest.mark.fake_runtime(job_duration=10_800)),
+        pytest.param("ERROR", marks=pytest.mark.fake_runtime(job_duration=10_800.001)),
+    ],
+)
+def test_the_services_3_hour_cap_cancels_a_longer_job_at_10800_seconds(
+    fake_runtime, backend, run, status
+):
+    job = run(backend)
+
+    fake_runtime.clock.tick(10_800)
+
+    record = fake_runtime.job(job)
+    assert record.status == status
+    assert record.finished - record.started == timedelta(seconds=10_800)
+    if status == "ERROR":
+        assert (record.state, record.reason_code) == ("Cancelled", 1305)
