@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib.metadata import version
 from typing import Any
 
@@ -166,9 +166,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     report = yield
     fake = item.stash.get(FAKE_KEY, None)
     if fake is not None and report.failed:
-        try:
-            text = fake.timeline_chart() + "\n\n" + fake.timeline()
-        except Exception as error:  # a report hook that raises stops the whole run
-            text = f"(the timeline could not be drawn: {type(error).__name__}: {error})"
-        report.sections.append((f"fake_runtime timeline (time: {fake.time_source})", text))
+        report.sections.append(
+            (f"fake_runtime timeline (time: {fake.time_source})", _drawn(lambda: fake.timeline_chart() + "\n\n" + fake.timeline()))
+        )
     return report
+
+
+def _drawn(render: Callable[[], str]) -> str:
+    """The timeline text, or why it could not be drawn: a report hook that raises would stop
+    the whole run (INTERNALERROR)."""
+    try:
+        return render()
+    except Exception as error:
+        return f"(the timeline could not be drawn: {type(error).__name__}: {error})"
