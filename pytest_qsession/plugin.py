@@ -172,7 +172,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     return report
 
 
-def _drawn(render: Callable[[], str]) -> str:
+def _drawn(render: Callable[[], str | None]) -> str | None:
     """The timeline text, or why it could not be drawn: a report hook that raises would stop
     the whole run (INTERNALERROR)."""
     try:

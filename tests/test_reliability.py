@@ -59,6 +59,29 @@ def test_jobs_whose_params_do_not_decode_fail_and_the_next_job_still_runs(fake_r
     assert SamplerV2(mode=backend).run([isa(bell(), backend)]).result()[0].data.meas.num_shots == 4096
 
 
+def test_the_issues_reproducer_under_pytest_is_a_normal_failure(pytester):
+    pytester.makepyfile(
+        """
+        import requests
+
+        API = "https://quantum.cloud.ibm.com/api/v1"
+
+        def test_three_raw_jobs(fake_runtime):
+            for params in ({"pubs": [], "version": 2}, {}, {}):
+                body = {"program_id": "sampler", "backend": "ibm_fez", "params": params}
+                requests.post(f"{API}/jobs", json=body, headers={"Authorization": "Bearer t"})
+            fake_runtime.clock.tick(2)
+            assert [job.status for job in fake_runtime.jobs] == ["DONE", "DONE", "DONE"]
+        """
+    )
+    result = pytester.runpytest()
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*AssertionError*", "*fake_runtime timeline*", "*error: Invalid pubs: 'pubs'"])
+    result.stdout.no_fnmatch_line("*INTERNALERROR*")
+
+
 GARBAGE_QPY = {"__type__": "QuantumCircuit", "__value__": base64.b64encode(b"not qpy").decode()}
 
 
