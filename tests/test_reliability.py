@@ -6,6 +6,7 @@ import base64
 import datetime
 import json
 import os
+import textwrap
 import time
 
 import pytest
@@ -149,7 +150,7 @@ def _run_one_job_test(pytester, conftest: str, marker: str = "") -> pytest.RunRe
 
         API = "https://quantum.cloud.ibm.com/api/v1"
 
-        {marker}
+        {textwrap.indent(marker, " " * 8).lstrip()}
         def test_submits_one_job(fake_runtime):
             body = {{"program_id": "sampler", "backend": "ibm_fez", "params": {{"pubs": [], "version": 2}}}}
             requests.post(f"{{API}}/jobs", json=body, headers={{"Authorization": "Bearer t"}})
@@ -165,10 +166,17 @@ def _run_one_job_test(pytester, conftest: str, marker: str = "") -> pytest.RunRe
 @pytest.mark.parametrize(
     ("conftest", "marker"),
     [
-        ("def raising_duration(job):\n    return {}['no such key']\n", "@pytest.mark.fake_runtime(job_duration=__import__('conftest').raising_duration)"),
+        (
+            "def raising_duration(job):\n    return {}['no such key']\n",
+            "from conftest import raising_duration\n\n@pytest.mark.fake_runtime(job_duration=raising_duration)",
+        ),
         ("def pytest_qsession_job_duration(job):\n    return {}['no such key']\n", ""),
         ("def pytest_qsession_job_changed(job, old, new):\n    return {}['no such key']\n", ""),
-        ("def pytest_qsession_session_changed(session, old, new):\n    pass\n\ndef pytest_qsession_configure(fake_runtime):\n    fake_runtime.fail_next_job()\n\ndef pytest_qsession_job_changed(job, old, new):\n    if new == 'Failed':\n        return {}['no such key']\n", ""),
+        (
+            "def pytest_qsession_configure(fake_runtime):\n    fake_runtime.fail_next_job()\n\n"
+            "def pytest_qsession_job_changed(job, old, new):\n    if new == 'Failed':\n        return {}['no such key']\n",
+            "",
+        ),
     ],
     ids=["job_duration", "duration_hook", "job_changed_hook", "job_changed_on_failure"],
 )
