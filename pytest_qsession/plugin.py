@@ -166,9 +166,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     report = yield
     fake = item.stash.get(FAKE_KEY, None)
     if fake is not None and report.failed:
-        report.sections.append(
-            (f"fake_runtime timeline (time: {fake.time_source})", _drawn(lambda: fake.timeline_chart() + "\n\n" + fake.timeline()))
-        )
+        text = _drawn(lambda: fake.timeline_chart() + "\n\n" + fake.timeline())
+        report.sections.append((f"fake_runtime timeline (time: {fake.time_source})", text))
     return report
 
 

@@ -200,7 +200,10 @@ def test_job_list_filters_read_dates_without_an_offset_as_utc(fake_runtime, quer
 
 @pytest.mark.parametrize(
     ("query", "message"),
-    [("pending=maybe", "'pending' must be true or false, got 'maybe'."), ("created_after=soon", "Invalid date 'soon'.")],
+    [
+        ("pending=maybe", "'pending' must be true or false, got 'maybe'."),
+        ("created_after=soon", "Invalid date 'soon'."),
+    ],
 )
 def test_a_bad_job_list_filter_is_a_400(fake_runtime, query, message):
     reply = requests.get(f"{API}/jobs?{query}", headers=AUTH)

@@ -70,7 +70,12 @@ class Lifecycle(RuleBasedStateMachine):
 
     # -- rules --------------------------------------------------------------------------------
 
-    @rule(target=sessions, mode=st.sampled_from(["dedicated", "batch"]), backend=st.sampled_from(BACKENDS), max_ttl=MAX_TTLS)
+    @rule(
+        target=sessions,
+        mode=st.sampled_from(["dedicated", "batch"]),
+        backend=st.sampled_from(BACKENDS),
+        max_ttl=MAX_TTLS,
+    )
     def create_session(self, mode, backend, max_ttl):
         session = self.platform.create_session(mode=mode, backend=backend, instance=None, max_ttl=max_ttl)
         assert (session.state, session.accepting_jobs, session.started_at) == ("open", True, None)
@@ -103,7 +108,9 @@ class Lifecycle(RuleBasedStateMachine):
 
     @rule(target=jobs, backend=st.sampled_from(BACKENDS), duration=DURATIONS)
     def submit_in_job_mode(self, backend, duration):
-        job = self.platform.submit(program_id="sampler", backend=backend, params=EMPTY_JOB, tags=[str(duration)])
+        job = self.platform.submit(
+            program_id="sampler", backend=backend, params=EMPTY_JOB, tags=[str(duration)]
+        )
         self.ready_at[job.job_id] = self.now + timedelta(seconds=QUEUE_WAIT)
         return job.job_id
 

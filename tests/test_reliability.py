@@ -174,7 +174,8 @@ def _run_one_job_test(pytester, conftest: str, marker: str = "") -> pytest.RunRe
         ("def pytest_qsession_job_changed(job, old, new):\n    return {}['no such key']\n", ""),
         (
             "def pytest_qsession_configure(fake_runtime):\n    fake_runtime.fail_next_job()\n\n"
-            "def pytest_qsession_job_changed(job, old, new):\n    if new == 'Failed':\n        return {}['no such key']\n",
+            "def pytest_qsession_job_changed(job, old, new):\n"
+            "    if new == 'Failed':\n        return {}['no such key']\n",
             "",
         ),
     ],
