@@ -329,3 +329,19 @@ def test_standalone_platforms_share_ids_only_with_the_same_namespace():
 
     assert first_job_id("a") == first_job_id("a")
     assert first_job_id("a") != first_job_id("b") != first_job_id("")
+
+
+# -- 8. what the README says about dropped connections holds ------------------------------------
+
+
+def test_a_dropped_post_jobs_is_not_retried_by_the_client(fake_runtime, isa):
+    from qiskit_ibm_runtime.exceptions import IBMRuntimeError
+
+    backend = fake_runtime.service().backend("ibm_fez")
+    fake_runtime.drop_connections("POST /jobs")
+
+    with pytest.raises(IBMRuntimeError, match="Failed to run program: .*Connection aborted"):
+        SamplerV2(mode=backend).run([isa(bell(), backend)])
+
+    assert fake_runtime.jobs == []
+    assert fake_runtime.timeline().count("connection dropped") == 1
