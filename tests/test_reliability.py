@@ -211,12 +211,15 @@ def test_stop_undoes_every_patch_even_when_a_step_raises(monkeypatch):
 def test_a_report_hook_never_raises_even_if_the_timeline_cannot_be_drawn(pytester):
     pytester.makeconftest(
         """
+        import pytest
         from pytest_qsession import FakeRuntime
 
         def broken(self, width=64):
             raise RuntimeError("chart broke")
 
-        FakeRuntime.timeline_chart = broken
+        @pytest.fixture(autouse=True)
+        def broken_chart(monkeypatch):  # undone after the test: pytester runs in this process
+            monkeypatch.setattr(FakeRuntime, "timeline_chart", broken)
         """
     )
     pytester.makepyfile(
