@@ -8,6 +8,7 @@ This is what the `fake_runtime` fixture yields. It can also be used without pyte
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -52,14 +53,21 @@ class FakeRuntime:
         on_change: Callable[[object, str | None, str], None] | None = None,
         clock: Any = None,
         token_time: Callable[[], float] | None = None,
+        namespace: str = "",
     ) -> None:
         """`duration_model(job)` may override `job_duration`; `on_change(record, old, new)`
         hears every job and session state change. Server mode passes its own `clock` and dates
-        IAM tokens by `token_time`; in process both are the frozen clock."""
+        IAM tokens by `token_time`; in process both are the frozen clock. Ids derive from `seed`
+        and `namespace` (the fixture passes the test's node id): equal for equal pairs, different
+        otherwise."""
         self.options = options or Options()
         self.clock = clock or Clock(self.options.start)
         self.platform = Platform(
-            self.options, now=self.clock.now, duration_model=duration_model, notify=on_change
+            self.options,
+            now=self.clock.now,
+            duration_model=duration_model,
+            notify=on_change,
+            namespace=namespace,
         )
         self.clock.on_move.append(self.platform.sync)  # records are current after a tick
         self.account = Account(plan=self.platform.plan)
@@ -150,20 +158,34 @@ class FakeRuntime:
         return self._app(request)
 
     def stop(self) -> None:
-        """Undo everything `start` did, in reverse. Records stay readable at the last instant."""
-        self._interceptor.uninstall()
+        """Undo everything `start` did, in reverse. Records stay readable at the last instant.
+
+        Each step runs even if an earlier one raised (the first error is re-raised afterwards),
+        so a failure never leaves time frozen or the client pointed here.
+        """
+        with contextlib.ExitStack() as steps:  # callbacks run last-in, first-out
+            steps.callback(self._remove_home)
+            steps.callback(self._undo_patches)
+            steps.callback(self.clock.stop)
+            if self._patches is not None:
+                steps.callback(self.platform.stop_clock)
+            steps.callback(self._stop_pacer)
+            steps.callback(self._interceptor.uninstall)
+
+    def _stop_pacer(self) -> None:
         if self._pacer is not None:
-            self._pacer.deactivate()
-            self._pacer = None
+            pacer, self._pacer = self._pacer, None
+            pacer.deactivate()
+
+    def _undo_patches(self) -> None:
         if self._patches is not None:
-            self.platform.stop_clock()
-        self.clock.stop()
-        if self._patches is not None:
-            self._patches.undo()
-            self._patches = None
+            patches, self._patches = self._patches, None
+            patches.undo()
+
+    def _remove_home(self) -> None:
         if self._home is not None:
-            self._home.cleanup()
-            self._home = None
+            home, self._home = self._home, None
+            home.cleanup()
 
     def _inside_platform(self) -> bool:
         """The calling thread is in the platform's own work (a request, a tick): not a user wait."""
@@ -402,6 +424,17 @@ class FakeRuntime:
     def unimplemented_calls(self) -> list[str]:
         """Requests to IBM hosts that the fake could not answer (each failed with a 501)."""
         return list(self._app.unimplemented)
+
+    @property
+    def user_errors(self) -> list[BaseException]:
+        """Exceptions the test's own callables raised (`job_duration`, hooks); each failed a job
+        or was ignored by the platform, and the fixture re-raises the first at teardown."""
+        return list(self.platform.user_errors)
+
+    @property
+    def internal_errors(self) -> list[str]:
+        """Tracebacks of the fake's own errors (each answered a 500 or failed a job)."""
+        return list(self.platform.internal_errors)
 
 
 def _count(times: int) -> int:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ast
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any
 
@@ -21,7 +22,7 @@ FAKE_KEY = pytest.StashKey[FakeRuntime]()
 DEFAULTS_KEY = pytest.StashKey[dict]()
 SUITE_KEY = pytest.StashKey[FakeRuntime]()
 #: Where the suite platform's history and unimplemented calls stood when a test began.
-BOOKMARK_KEY = pytest.StashKey[tuple[int, int]]()
+BOOKMARK_KEY = pytest.StashKey["Bookmark"]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -88,12 +89,13 @@ def _is_xdist_controller(config: pytest.Config) -> bool:
     return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
 
 
-def _new_fake(config: pytest.Config, options: Options) -> FakeRuntime:
+def _new_fake(config: pytest.Config, options: Options, namespace: str = "") -> FakeRuntime:
     hook = config.hook
     return FakeRuntime(
         options,
         duration_model=lambda job: hook.pytest_qsession_job_duration(job=job),
         on_change=_announce(hook),
+        namespace=namespace,
     )
 
 
@@ -184,12 +186,13 @@ def _options_for(item: pytest.Item, config: pytest.Config) -> Options:
 @pytest.fixture
 def fake_runtime(request: pytest.FixtureRequest) -> Iterator[FakeRuntime]:
     """A fake IBM Quantum Platform behind the real client, with a clock the test controls."""
+    __tracebackhide__ = True  # a teardown failure shows the user's code, not this fixture
     config = request.config
     options = _options_for(request.node, config)
     if "freezer" in request.fixturenames:
         request.getfixturevalue("freezer")  # start the test's freezegun first, then follow it
     hook = config.hook
-    fake = _new_fake(config, options)
+    fake = _new_fake(config, options, namespace=request.node.nodeid)  # ids: this test's own
     time_machine = "time_machine" in request.fixturenames or _travels_with_time_machine(request.function)
     fake.start(use_time_machine=time_machine)
     request.node.stash[FAKE_KEY] = fake
@@ -198,13 +201,30 @@ def fake_runtime(request: pytest.FixtureRequest) -> Iterator[FakeRuntime]:
         yield fake
     finally:
         fake.stop()
-    if fake.unimplemented_calls:
+    _fail_on_what_went_wrong(fake)
+
+
+def _fail_on_what_went_wrong(fake: FakeRuntime, since: Bookmark | None = None) -> None:
+    """Fail the test for what the platform kept (since the test began, on the suite's): the
+    test's own errors first, as raised."""
+    __tracebackhide__ = True
+    start = since or Bookmark()
+    user_errors = fake.user_errors[start.user_errors :]
+    internal_errors = fake.internal_errors[start.internal_errors :]
+    unimplemented = fake.unimplemented_calls[start.unimplemented :]
+    if user_errors:
+        raise user_errors[0]  # the traceback of the user's job_duration or hook
+    if internal_errors:
         pytest.fail(
-            "pytest-qsession was asked for routes it does not implement:\n  "
-            + "\n  ".join(fake.unimplemented_calls),
+            "pytest-qsession failed internally (please report it):\n" + "\n".join(internal_errors),
             pytrace=False,
         )
-    if fake.assert_all_faults_fired and fake.unfired_faults:
+    if unimplemented:
+        pytest.fail(
+            "pytest-qsession was asked for routes it does not implement:\n  " + "\n  ".join(unimplemented),
+            pytrace=False,
+        )
+    if since is None and fake.assert_all_faults_fired and fake.unfired_faults:
         pytest.fail(
             "faults were armed but never fired (set fake_runtime.assert_all_faults_fired = False "
             "if that is intended):\n  " + "\n  ".join(fake.unfired_faults),
@@ -229,6 +249,7 @@ def _travels_with_time_machine(function: Any) -> bool:
 
 def _announce(hook: Any) -> Any:
     def on_change(record: object, old: str | None, new: str) -> None:
+        __tracebackhide__ = True
         if hasattr(record, "job_id"):
             hook.pytest_qsession_job_changed(job=record, old=old, new=new)
         else:
@@ -237,30 +258,44 @@ def _announce(hook: Any) -> Any:
     return on_change
 
 
+@dataclass(frozen=True)
+class Bookmark:
+    """How much a platform had recorded when a test began: what came after is the test's."""
+
+    events: int = 0
+    unimplemented: int = 0
+    user_errors: int = 0
+    internal_errors: int = 0
+
+    @classmethod
+    def of(cls, fake: FakeRuntime) -> Bookmark:
+        return cls(
+            len(fake.platform.events),
+            len(fake.unimplemented_calls),
+            len(fake.user_errors),
+            len(fake.internal_errors),
+        )
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     suite = item.config.stash.get(SUITE_KEY, None)
     if suite is not None:
-        item.stash[BOOKMARK_KEY] = (len(suite.platform.events), len(suite.unimplemented_calls))
+        item.stash[BOOKMARK_KEY] = Bookmark.of(suite)
 
 
 @pytest.fixture(autouse=True)
 def _fake_runtime_for_every_test(request: pytest.FixtureRequest) -> Iterator[None]:
     """Suite mode: a test with the marker gets its own platform; any other test uses the
-    suite's, and fails at teardown if it asked the suite's for a route the fake lacks."""
+    suite's, and fails at teardown for what went wrong on it during the test."""
+    __tracebackhide__ = True
     suite = request.config.stash.get(SUITE_KEY, None)
     if suite is not None and request.node.get_closest_marker(MARKER) is not None:
         request.getfixturevalue("fake_runtime")
     yield
     if suite is None or FAKE_KEY in request.node.stash:
         return
-    _, unimplemented = request.node.stash.get(BOOKMARK_KEY, (0, 0))
-    missing = suite.unimplemented_calls[unimplemented:]
-    if missing:
-        pytest.fail(
-            "pytest-qsession was asked for routes it does not implement:\n  " + "\n  ".join(missing),
-            pytrace=False,
-        )
+    _fail_on_what_went_wrong(suite, since=request.node.stash.get(BOOKMARK_KEY, Bookmark()))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -271,14 +306,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     fake = item.stash.get(FAKE_KEY, None)
     suite = item.config.stash.get(SUITE_KEY, None)
     if fake is not None:
-        section = _timeline_section(fake, call.excinfo)
+        section = _drawn(lambda: _timeline_section(fake, call.excinfo))
         if section is not None:
             report.sections.append((f"fake_runtime timeline (time: {fake.time_source})", section))
     elif suite is not None:
-        since, _ = item.stash.get(BOOKMARK_KEY, (0, 0))
+        since = item.stash.get(BOOKMARK_KEY, Bookmark()).events
         if len(suite.platform.events) > since:
             report.sections.append(
-                ("fake_runtime timeline (the suite's platform, during this test)", suite.timeline(since=since))
+                (
+                    "fake_runtime timeline (the suite's platform, during this test)",
+                    _drawn(lambda: suite.timeline(since=since)),
+                )
             )
     return report
 
@@ -296,3 +334,12 @@ def _timeline_section(fake: FakeRuntime, excinfo: pytest.ExceptionInfo | None) -
     if missing:
         offered = "'No backend matches the criteria': the name is not one of this fake's " + offered
     return f"{fake.timeline_chart()}\n\n{offered}\n\n{fake.timeline()}"
+
+
+def _drawn(render: Callable[[], str | None]) -> str | None:
+    """The timeline text, or why it could not be drawn: a report hook that raises would stop
+    the whole run (INTERNALERROR)."""
+    try:
+        return render()
+    except Exception as error:
+        return f"(the timeline could not be drawn: {type(error).__name__}: {error})"

@@ -26,7 +26,9 @@ def finished_job(fake_runtime, backend, run):
 
 
 def _get(path: str, version: str | None) -> dict:
-    headers = {} if version is None else {"IBM-API-Version": version}
+    headers = {"Authorization": "Bearer any-token"}  # the runtime API wants one
+    if version is not None:
+        headers["IBM-API-Version"] = version
     reply = requests.get(f"{API}{path}", headers=headers)
     assert reply.status_code == 200
     return reply.json()

@@ -19,10 +19,11 @@ from conftest import CLIENT, needs_client
 from pytest_qsession.platform import catalog
 
 API = "https://quantum.cloud.ibm.com/api/v1"
+AUTH = {"Authorization": "Bearer any-token"}  # the runtime API wants one, as the service does
 
 
 def _job_record(job_id: str) -> dict:
-    reply = requests.get(f"{API}/jobs/{job_id}", headers={"IBM-API-Version": "2026-04-15"})
+    reply = requests.get(f"{API}/jobs/{job_id}", headers={"IBM-API-Version": "2026-04-15", **AUTH})
     assert reply.status_code == 200
     return reply.json()
 
@@ -59,9 +60,9 @@ def test_results_answer_204_until_the_job_ends(fake_runtime, backend, run):
     job = run(backend)  # runs 2 s
 
     fake_runtime.clock.tick(1.999)
-    early = requests.get(f"{API}/jobs/{job.job_id()}/results")
+    early = requests.get(f"{API}/jobs/{job.job_id()}/results", headers=AUTH)
     fake_runtime.clock.tick(0.001)
-    final = requests.get(f"{API}/jobs/{job.job_id()}/results")
+    final = requests.get(f"{API}/jobs/{job.job_id()}/results", headers=AUTH)
 
     assert (early.status_code, early.content) == (204, b"")
     assert final.status_code == 200 and final.json()
@@ -188,7 +189,7 @@ def test_a_request_body_over_64_mb_is_a_413(fake_runtime):
         text = json.dumps(head)
         body = text[:-2] + "x" * (size - len(text)) + text[-2:]
         assert len(body) == size
-        return requests.post(f"{API}/jobs", data=body, headers={"Content-Type": "application/json"})
+        return requests.post(f"{API}/jobs", data=body, headers={"Content-Type": "application/json", **AUTH})
 
     at_limit, over = post(64 * 1024 * 1024), post(64 * 1024 * 1024 + 1)
 
@@ -218,7 +219,7 @@ def test_session_records_say_who_owns_them_and_why_they_stopped(fake_runtime, ba
     run(session).result()
 
     def record() -> dict:
-        return requests.get(f"{API}/sessions/{session.session_id}").json()
+        return requests.get(f"{API}/sessions/{session.session_id}", headers=AUTH).json()
 
     assert (record()["state_reason"], record()["user_id"]) == (None, "IBMid-qsession0001")
     fake_runtime.clock.tick(60)

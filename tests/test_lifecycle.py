@@ -177,3 +177,181 @@ def test_records_are_current_right_after_a_tick(fake_runtime, backend, run):
     fake_runtime.clock.tick(2)
 
     assert record.status == "DONE"
+
+
+# -- a cancelled job ends too (issue 8) -------------------------------------------------------
+
+
+@pytest.mark.fake_runtime(queue_wait=30)
+def test_close_then_cancelling_the_last_queued_job_closes_the_session_at_once(
+    fake_runtime, backend, run
+):
+    session = Session(backend=backend)
+    job = run(session)
+    session.close()
+    fake_runtime.clock.tick(10)
+    assert fake_runtime.session(session).state == "open"
+
+    job.cancel()
+
+    record = fake_runtime.session(session)
+    assert (record.state, record.closed_by) == ("closed", "close")
+    assert record.closed_at == fake_runtime.clock.now()
+    assert session.status() == "Closed"
+
+
+@pytest.mark.fake_runtime(job_duration=100)
+def test_close_then_cancelling_a_job_queued_behind_another_session_closes_it(
+    fake_runtime, backend, run
+):
+    first, second = Session(backend=backend), Session(backend=backend)
+    run(first)  # owns the QPU for 100 s
+    waiting = run(second)
+    second.close()
+    fake_runtime.clock.tick(50)
+
+    waiting.cancel()
+
+    assert fake_runtime.session(second).state == "closed"
+    assert fake_runtime.session(first).state == "active"
+
+
+@pytest.mark.fake_runtime(queue_wait=30)
+def test_a_closing_inactive_session_whose_reactivating_job_is_cancelled_closes(
+    fake_runtime, backend, run
+):
+    session = Session(backend=backend)
+    run(session).result()
+    fake_runtime.clock.tick(60)
+    assert session.details()["state"] == "inactive"
+    reactivating = run(session)
+    session.close()
+    assert session.details()["state"] == "inactive"
+
+    reactivating.cancel()
+
+    assert (fake_runtime.session(session).state, fake_runtime.session(session).closed_by) == (
+        "closed",
+        "close",
+    )
+
+
+@pytest.mark.fake_runtime(queue_wait=30)
+def test_an_inactive_session_whose_reactivating_job_is_cancelled_stays_inactive(
+    fake_runtime, backend, run
+):
+    session = Session(backend=backend)
+    run(session).result()
+    fake_runtime.clock.tick(60)
+    run(session).cancel()
+
+    assert (session.details()["state"], session.details()["accepting_jobs"]) == ("inactive", True)
+    fake_runtime.clock.tick(30)
+    job = run(session)  # a new job reactivates it, after the queue
+    fake_runtime.clock.tick(30)
+    assert (job.status(), session.details()["state"]) == ("RUNNING", "active")
+
+
+@pytest.mark.parametrize(("idle", "state"), [(29 * 60 + 59.9, "open"), (30 * 60, "closed")])
+@pytest.mark.fake_runtime(queue_wait=120)
+def test_an_open_session_whose_only_job_was_cancelled_closes_30_minutes_later(
+    fake_runtime, backend, run, idle, state
+):
+    session = Session(backend=backend)
+    job = run(session)
+    fake_runtime.clock.tick(60)
+    job.cancel()
+
+    fake_runtime.clock.tick(idle)
+
+    record = fake_runtime.session(session)
+    assert record.state == state
+    if state == "closed":
+        assert record.closed_by == "open_timeout"
+        assert record.closed_at - record.created == timedelta(seconds=60 + 30 * 60)
+
+
+@pytest.mark.fake_runtime(queue_wait=29 * 60, job_duration=600)
+def test_an_open_session_with_a_job_waiting_in_the_queue_does_not_time_out(
+    fake_runtime, backend, run
+):
+    session = Session(backend=backend)
+    job = run(session)
+
+    fake_runtime.clock.tick(30 * 60)
+
+    assert session.details()["state"] == "active"
+    assert job.status() == "RUNNING"
+
+
+# -- usage follows the client's definition (issue 8) ------------------------------------------
+
+
+@pytest.mark.fake_runtime(job_duration=300)
+@pytest.mark.parametrize(("at", "usage"), [(60, 60.0), (200, 200.0), (300, 300.0), (400, 300.0)])
+def test_session_usage_runs_until_its_last_job_ends_even_past_max_time(
+    fake_runtime, backend, run, at, usage
+):
+    session = Session(backend=backend, max_time=60)
+    run(session)
+
+    fake_runtime.clock.tick(at)
+
+    assert fake_runtime.session(session).closed_by == "max_time"
+    assert session.usage() == usage
+    assert session.details()["usage_time"] == usage
+
+
+def test_deleting_a_finished_job_keeps_its_time_in_batch_usage(fake_runtime, backend, run):
+    from qiskit_ibm_runtime import Batch
+
+    batch = Batch(backend=backend)
+    jobs = [run(batch), run(batch)]
+    for job in jobs:
+        job.result()
+    before = batch.usage()
+
+    fake_runtime.service().delete_job(jobs[0].job_id())
+
+    assert before == 4.0
+    assert batch.usage() == 4.0
+    assert [j.job_id for j in fake_runtime.jobs] == [jobs[1].job_id()]
+
+
+@pytest.mark.fake_runtime(queue_wait=10)
+def test_jobs_starting_at_one_instant_on_two_backends_start_in_submission_order(
+    fake_runtime, service, isa
+):
+    from qiskit_ibm_runtime import SamplerV2
+
+    from conftest import bell
+
+    fez, brisbane = service.backend("ibm_fez"), service.backend("ibm_brisbane")
+    first = SamplerV2(mode=fez).run([isa(bell(), fez)])  # ibm_fez is listed after ibm_brisbane
+    second = SamplerV2(mode=brisbane).run([isa(bell(), brisbane)])
+    fake_runtime.fail_next_job("the first to start fails")
+
+    fake_runtime.clock.tick(10)  # both may start now
+
+    assert (fake_runtime.job(first).status, fake_runtime.job(second).status) == ("ERROR", "RUNNING")
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        pytest.param("DONE", marks=pytest.mark.fake_runtime(job_duration=10_800)),
+        pytest.param("ERROR", marks=pytest.mark.fake_runtime(job_duration=10_800.001)),
+    ],
+)
+def test_the_services_3_hour_cap_cancels_a_longer_job_at_10800_seconds(
+    fake_runtime, backend, run, status
+):
+    job = run(backend)
+
+    fake_runtime.clock.tick(10_800)
+
+    record = fake_runtime.job(job)
+    assert record.status == status
+    assert record.finished - record.started == timedelta(seconds=10_800)
+    if status == "ERROR":
+        assert (record.state, record.reason_code) == ("Cancelled", 1305)

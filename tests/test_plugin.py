@@ -298,7 +298,9 @@ def test_timeline_svg_writes_a_picture(fake_runtime, tmp_path):
 
 
 def test_an_error_reply_carries_the_standard_reason_phrase(fake_runtime):
-    reply = requests.post("https://quantum.cloud.ibm.com/api/v1/jobs", data="not json")
+    reply = requests.post(
+        "https://quantum.cloud.ibm.com/api/v1/jobs", data="not json", headers={"Authorization": "Bearer t"}
+    )
 
     assert (reply.status_code, reply.reason) == (400, "Bad Request")
     with pytest.raises(requests.HTTPError, match="^400 Client Error: Bad Request for url: "):

@@ -23,6 +23,8 @@ from server_helpers import SESSION_SCRIPT, client_command, client_environment, r
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 needs_iam_url = needs_client("0.49", "the client reads IAM_URL from 0.49 on")
 
+AUTH = {"Authorization": "Bearer any-token"}  # the runtime API wants one, as the service does
+
 
 @pytest.fixture(scope="module")
 def server():
@@ -185,13 +187,13 @@ def test_the_same_script_gives_the_same_ids_counts_and_instants_after_a_reset(fr
 def test_in_instant_mode_a_polled_job_has_ended_at_its_exact_virtual_instant(fresh):
     fresh.reset(backends=["ibmq_manila"], job_duration=30)
     runtime = fresh.url + "/api/v1"
-    session = requests.post(f"{runtime}/sessions", json={"backend": "ibmq_manila"}, timeout=30).json()
+    session = requests.post(f"{runtime}/sessions", json={"backend": "ibmq_manila"}, timeout=30, headers=AUTH).json()
     body = {"program_id": "sampler", "backend": "ibmq_manila", "params": _measure_all_params(),
             "session_id": session["id"]}
-    job_ids = [requests.post(f"{runtime}/jobs", json=body, timeout=30).json()["id"] for _ in range(2)]
+    job_ids = [requests.post(f"{runtime}/jobs", json=body, timeout=30, headers=AUTH).json()["id"] for _ in range(2)]
     assert fresh.job(job_ids[1]).status == "QUEUED"  # the control API reads without moving time
 
-    polled = requests.get(f"{runtime}/jobs/{job_ids[1]}", timeout=30).json()
+    polled = requests.get(f"{runtime}/jobs/{job_ids[1]}", timeout=30, headers=AUTH).json()
 
     assert polled["state"]["status"] == "Completed"
     first, second = fresh.job(job_ids[0]), fresh.job(job_ids[1])
@@ -222,7 +224,7 @@ def test_the_clock_moves_only_forward_and_says_why_not(fresh):
 
 
 def test_malformed_json_is_the_same_400_as_in_process(fresh):
-    reply = requests.post(f"{fresh.url}/api/v1/jobs", data="not json", timeout=30)
+    reply = requests.post(f"{fresh.url}/api/v1/jobs", data="not json", timeout=30, headers=AUTH)
 
     assert reply.status_code == 400
     assert reply.json() == {"errors": [{"code": 400, "message": "The request body is not valid JSON."}]}
@@ -244,7 +246,7 @@ def test_one_connection_serves_request_after_request(fresh):
     connection = http.client.HTTPConnection(host, int(port), timeout=30)
     replies = []
     for _ in range(3):
-        connection.request("GET", "/api/v1/backends")
+        connection.request("GET", "/api/v1/backends", headers=AUTH)
         reply = connection.getresponse()
         replies.append((reply.status, reply.getheader("Connection"), connection.sock))
         reply.read()
@@ -261,7 +263,7 @@ def test_a_client_that_hangs_up_mid_request_does_not_break_the_server(fresh):
         with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
             conn.sendall(b'POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{"backe')
 
-    assert requests.get(f"{fresh.url}/api/v1/backends", timeout=30).status_code == 200
+    assert requests.get(f"{fresh.url}/api/v1/backends", timeout=30, headers=AUTH).status_code == 200
     assert fresh.sessions == []
 
 
@@ -275,7 +277,7 @@ def test_a_garbled_request_line_gets_the_services_error_shape(fresh):
 
 
 def test_an_unimplemented_route_is_a_501_and_is_remembered(fresh):
-    reply = requests.get(f"{fresh.url}/api/v1/programs", timeout=30)
+    reply = requests.get(f"{fresh.url}/api/v1/programs", timeout=30, headers=AUTH)
 
     assert reply.status_code == 501
     assert fresh.unimplemented_calls == ["GET https://quantum.cloud.ibm.com/api/v1/programs"]
@@ -288,8 +290,8 @@ def test_a_dropped_connection_gets_no_answer_and_the_next_request_does(fresh):
     fresh.drop_connections("GET /backends")
 
     with pytest.raises(requests.ConnectionError):
-        requests.get(f"{fresh.url}/api/v1/backends", timeout=30)
-    assert requests.get(f"{fresh.url}/api/v1/backends", timeout=30).status_code == 200
+        requests.get(f"{fresh.url}/api/v1/backends", timeout=30, headers=AUTH)
+    assert requests.get(f"{fresh.url}/api/v1/backends", timeout=30, headers=AUTH).status_code == 200
     assert "connection dropped" in fresh.timeline()
 
 
@@ -298,9 +300,9 @@ def test_an_injected_status_and_backend_changes_reach_the_rest_api(fresh):
     fresh.take_offline("ibm_fez")
     fresh.set_queue_length("ibmq_manila", 41)
 
-    failed = requests.get(f"{fresh.url}/api/v1/backends/ibm_fez/status", timeout=30)
-    status = requests.get(f"{fresh.url}/api/v1/backends/ibm_fez/status", timeout=30).json()
-    manila = requests.get(f"{fresh.url}/api/v1/backends/ibmq_manila/status", timeout=30).json()
+    failed = requests.get(f"{fresh.url}/api/v1/backends/ibm_fez/status", timeout=30, headers=AUTH)
+    status = requests.get(f"{fresh.url}/api/v1/backends/ibm_fez/status", timeout=30, headers=AUTH).json()
+    manila = requests.get(f"{fresh.url}/api/v1/backends/ibmq_manila/status", timeout=30, headers=AUTH).json()
 
     assert (failed.status_code, failed.headers["Retry-After"]) == (503, "2")
     assert (status["state"], manila["length_queue"]) == (False, 41)
@@ -318,7 +320,7 @@ def test_control_api_refusals_name_the_problem(fresh):
 
 def test_records_and_timeline_renderings_come_back_with_in_process_names(fresh, tmp_path):
     runtime = fresh.url + "/api/v1"
-    session = requests.post(f"{runtime}/sessions", json={"backend": "ibm_fez"}, timeout=30).json()
+    session = requests.post(f"{runtime}/sessions", json={"backend": "ibm_fez"}, timeout=30, headers=AUTH).json()
     record = fresh.session(session["id"])
 
     assert (record.session_id, record.state, record.mode, record.created) == (session["id"], "open", "dedicated", START)
@@ -341,7 +343,7 @@ def test_a_bad_control_request_is_a_400_and_arms_nothing(fresh, path, body, mess
 
     assert reply.status_code == 400
     assert message in reply.json()["errors"][0]["message"]
-    assert requests.get(f"{fresh.url}/api/v1/backends", timeout=30).status_code == 200
+    assert requests.get(f"{fresh.url}/api/v1/backends", timeout=30, headers=AUTH).status_code == 200
     assert "fault armed" not in fresh.timeline()
 
 
@@ -350,6 +352,19 @@ def test_the_server_keeps_its_own_time_while_the_test_process_is_frozen(fake_run
 
     assert fresh.clock.now() == START  # the server's clock is not the frozen one
     runtime = fresh.url + "/api/v1"
-    session = requests.post(f"{runtime}/sessions", json={"backend": "ibm_fez"}, timeout=30).json()
+    session = requests.post(f"{runtime}/sessions", json={"backend": "ibm_fez"}, timeout=30, headers=AUTH).json()
     assert session["id"] not in {s.session_id for s in fake_runtime.sessions}  # loopback is not intercepted
     assert fresh.session(session["id"]).created == START
+
+
+def test_the_platforms_own_errors_reach_the_problems_report():
+    from pytest_qsession.api import control
+    from pytest_qsession.hosted import HostedPlatform
+
+    hosted = HostedPlatform()
+    hosted.runtime.platform.record_internal_error("running job x", RuntimeError("boom"))
+
+    report = control.problems(hosted, {})
+
+    assert len(report["internal_errors"]) == 1
+    assert "while running job x" in report["internal_errors"][0] and "RuntimeError: boom" in report["internal_errors"][0]

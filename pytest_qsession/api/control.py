@@ -98,7 +98,8 @@ def account(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
 
 def problems(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
     """Routes the fake answered 501, and requests that raised inside the server."""
-    return {"unimplemented": hosted.runtime.unimplemented_calls, "internal_errors": list(hosted.internal_errors)}
+    errors = hosted.runtime.internal_errors + list(hosted.internal_errors)
+    return {"unimplemented": hosted.runtime.unimplemented_calls, "internal_errors": errors}
 
 
 def job_record(job: Job) -> dict[str, Any]:

@@ -7,7 +7,7 @@ installed client reads (`qiskit_ibm_runtime/api/rest/`, `runtime_job_v2.py`, `se
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ..platform.catalog import OFFLINE, ONLINE, PAUSED, Backend, physical_qubits, status_of
@@ -84,9 +84,9 @@ def backend_status(ctx: Context, request: Request, name: str) -> Reply:
 def create_session(ctx: Context, request: Request) -> Reply:
     body = _json_body(request)
     session = ctx.platform.create_session(
-        mode=body.get("mode", "dedicated"),
+        mode=_optional(body, "mode", str, "a string") or "dedicated",
         backend=_required(body, "backend"),
-        instance=body.get("instance"),
+        instance=_optional(body, "instance", str, "a string"),
         max_ttl=body.get("max_ttl"),
     )
     return json_reply(session_json(ctx, session))
@@ -176,12 +176,12 @@ def create_job(ctx: Context, request: Request) -> Reply:
         program_id=_required(body, "program_id"),
         backend=_required(body, "backend"),
         params=params,
-        session_id=body.get("session_id"),
+        session_id=_optional(body, "session_id", str, "a string"),
         tags=tags,
         max_execution_time=cost,
-        private=bool(body.get("private", False)),
-        log_level=body.get("log_level"),
-        calibration_id=body.get("calibration_id"),
+        private=_optional(body, "private", bool, "true or false") or False,
+        log_level=_optional(body, "log_level", str, "a string"),
+        calibration_id=_optional(body, "calibration_id", str, "a string"),
     )
     return json_reply({"id": job.job_id, "backend": job.backend_name})
 
@@ -195,7 +195,7 @@ def get_job(ctx: Context, request: Request, job_id: str) -> Reply:
 def list_jobs(ctx: Context, request: Request) -> Reply:
     query = JobQuery(
         session_id=request.param("session_id"),
-        pending=_bool(request.param("pending")),
+        pending=_bool(request, "pending"),
         tags=request.query.get("tags", []),
         backend=request.param("backend"),
         program=request.param("program"),
@@ -339,6 +339,8 @@ def _json_body(request: Request) -> dict[str, Any]:
         body = json.loads(request.body or b"{}")
     except (ValueError, UnicodeDecodeError):
         raise bad_request("The request body is not valid JSON.") from None
+    except RecursionError:
+        raise bad_request("The request body is nested too deeply.") from None
     if not isinstance(body, dict):
         raise bad_request("The request body must be a JSON object.")
     return body
@@ -348,6 +350,14 @@ def _required(body: dict[str, Any], key: str) -> Any:
     value = body.get(key)
     if not isinstance(value, str) or not value:
         raise bad_request(f"'{key}' is required.")
+    return value
+
+
+def _optional(body: dict[str, Any], key: str, kind: type, wording: str) -> Any:
+    """The value of an optional field, which must be of `kind` when given."""
+    value = body.get(key)
+    if value is not None and type(value) is not kind:  # not isinstance: True is no int
+        raise bad_request(f"'{key}' must be {wording}, got {value!r}.")
     return value
 
 
@@ -364,17 +374,24 @@ def _int(request: Request, name: str) -> int | None:
     return value
 
 
-def _bool(raw: str | None) -> bool | None:
-    return None if raw is None else raw.lower() == "true"
+def _bool(request: Request, name: str) -> bool | None:
+    raw = request.param(name)
+    if raw is None:
+        return None
+    if raw.lower() not in ("true", "false"):
+        raise bad_request(f"'{name}' must be true or false, got {raw!r}.")
+    return raw.lower() == "true"
 
 
 def _parse_time(raw: str | None) -> datetime | None:
+    """An ISO 8601 instant; one without an offset (or a bare date) is read as UTC (chosen)."""
     if raw is None:
         return None
     try:
-        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise bad_request(f"Invalid date {raw!r}.") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def _time(moment: datetime | None) -> str | None:

@@ -1,7 +1,8 @@
 """The route table: which IBM host, method and path each handler answers.
 
 A request for an IBM host that no route matches is answered 501 with the route named, and
-remembered, so the fixture can fail the test instead of letting the gap pass unnoticed.
+remembered, so the fixture can fail the test instead of letting the gap pass unnoticed. An
+unexpected error of a handler is answered 500 in the service's error shape and remembered too.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from urllib3.exceptions import ProtocolError
 
-from ..platform.errors import ApiError
+from ..platform.errors import UNAUTHORIZED, ApiError
 from ..platform.faults import DROP, RequestFault
 from ..pacing import paced
 from . import cloud, handlers
@@ -90,6 +92,12 @@ class App:
     advance: Callable[[float], None] = lambda seconds: None
 
     def __call__(self, request: Request) -> Reply:
+        reply = self._answer(request)
+        if request.method == "HEAD":  # the same answer as GET, without its body
+            reply = Reply(reply.status, b"", reply.headers)
+        return reply
+
+    def _answer(self, request: Request) -> Reply:
         service = service_of(request.host)
         path = request.path
         if service == "runtime" and path.startswith(RUNTIME_PREFIX):
@@ -108,12 +116,16 @@ class App:
         return self._injected(fault, f"{name} processed ({reply.status}), then")
 
     def _dispatch(self, service: str, path: str, request: Request) -> Reply:
+        method = "GET" if request.method == "HEAD" else request.method
         for route in ROUTES:
-            if route.service != service or route.method != request.method:
+            if route.service != service or route.method != method:
                 continue
             match = route.pattern.fullmatch(path)
             if match:
-                return paced(request, lambda: self._call(route, request, match.groupdict()))
+                if service == "runtime" and not request.headers.get("authorization"):
+                    return json_reply(UNAUTHORIZED.body(), status=UNAUTHORIZED.status)
+                path_params = {name: unquote(value) for name, value in match.groupdict().items()}
+                return paced(request, lambda: self._call(route, request, path_params))
         name = f"{request.method} https://{request.host}{request.path}"
         with self._lock:
             self.unimplemented.append(name)
@@ -142,3 +154,7 @@ class App:
                 with self._lock:
                     self.unimplemented.append(f"{request.method} {request.path}: {error.message}")
             return json_reply(error.body(), status=error.status)
+        except Exception as error:  # a bug of the fake: answer like the service, fail the test
+            self.context.platform.record_internal_error(f"answering {request.method} {request.path}", error)
+            failure = ApiError(500, f"Internal error: {type(error).__name__}: {error}")
+            return json_reply(failure.body(), status=failure.status)

@@ -18,7 +18,13 @@ class ApiError(Exception):
 
 #: Codes from IBM's published error registry; where it has none, the HTTP status stands in.
 BACKEND_NOT_FOUND = 1007
+INVALID_CREDENTIALS = 1201
 SESSION_CLOSED = 4001
+
+#: The answer to a runtime API request without credentials (registry: "Invalid credentials.").
+UNAUTHORIZED = ApiError(
+    401, "Invalid credentials: the request has no Authorization header.", INVALID_CREDENTIALS
+)
 
 
 def not_found(what: str, ident: str) -> ApiError:

@@ -114,7 +114,10 @@ def execute(
                 f"Pub {index}: {problem}. The circuit is not ISA for the backend: transpile it "
                 "for the backend first."
             )
-    if options.get("execution", {}).get("meas_type", "classified") != "classified":
+    execution = options.get("execution") or {}
+    if not isinstance(execution, dict):
+        raise ExecutionError("Invalid options: 'execution' must be an object.")
+    if execution.get("meas_type", "classified") != "classified":
         raise ExecutionError("Only meas_type 'classified' is supported by this fake.")
     rng = np.random.default_rng(seed)
     try:
@@ -177,8 +180,13 @@ def _pubs(program_id: str, params: dict) -> tuple[list[Pub], dict]:
         raise ExecutionError(f"Program {program_id} is not supported by this fake")
     if params.get("version", 2) != 2:
         raise ExecutionError("Only version 2 primitives are supported by this fake.")
-    decoded = json.loads(json.dumps(params), cls=_Decoder)
+    try:
+        decoded = json.loads(json.dumps(params), cls=_Decoder)
+    except Exception as error:  # the decoder of untrusted QPY raises anything (zlib.error, ...)
+        raise ExecutionError(f"The job's params could not be decoded: {error!r}") from None
     options = decoded.get("options") or {}
+    if not isinstance(options, dict):
+        raise ExecutionError("Invalid options: expected an object.")
     try:
         if program_id == "sampler":
             shots = options.get("default_shots") or DEFAULT_SHOTS
@@ -188,7 +196,7 @@ def _pubs(program_id: str, params: dict) -> tuple[list[Pub], dict]:
         else:
             precision = options.get("default_precision") or DEFAULT_PRECISION
         pubs = [EstimatorPub.coerce(pub, precision) for pub in decoded["pubs"]]
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, IndexError, QiskitError) as error:
         raise ExecutionError(f"Invalid pubs: {error}") from None
     for index, pub in enumerate(pubs):
         if pub.precision <= 0:

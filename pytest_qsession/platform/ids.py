@@ -20,22 +20,27 @@ _RUN_DEPENDENT_KEYS = frozenset({"b64_data", "samplex_json"})
 
 class IdFactory:
     """Makes ids shaped like the service's (20 characters for jobs, UUIDs for sessions), from
-    the seed and one counter."""
+    the seed, a namespace and one counter.
 
-    def __init__(self, seed: int) -> None:
+    The namespace (the plugin passes the test's node id) keeps two platforms of one process
+    apart: a job handle left over from another test cannot find a job here under its id.
+    """
+
+    def __init__(self, seed: int, namespace: str = "") -> None:
         self._seed = seed
+        self._prefix = f"{seed}/{namespace}" if namespace else f"{seed}"
         self._counter = itertools.count(1)
         self._jobs_with_content: Counter[str] = Counter()
 
     def new(self, kind: str) -> str:
         n = next(self._counter)
-        digest = hashlib.sha256(f"{self._seed}/{kind}/{n}".encode()).digest()
+        digest = hashlib.sha256(f"{self._prefix}/{kind}/{n}".encode()).digest()
         return "".join(_ALPHABET[b % 32] for b in digest[:20])
 
     def new_uuid(self, kind: str) -> str:
         """A UUID (version 4 layout), the shape the service now gives session ids."""
         n = next(self._counter)
-        digest = hashlib.sha256(f"{self._seed}/{kind}/{n}".encode()).digest()
+        digest = hashlib.sha256(f"{self._prefix}/{kind}/{n}".encode()).digest()
         return str(uuid.UUID(bytes=digest[:16], version=4))
 
     def job_seed(self, program_id: str, backend: str, tags: list[str], params: dict[str, Any]) -> int:

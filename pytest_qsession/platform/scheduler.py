@@ -22,6 +22,9 @@ from .sessions import Session
 SESSION_ENDED_CODE = 4001
 #: reason_code for a job whose input the service cannot run (IBM's registry: validation error).
 VALIDATION_ERROR_CODE = 1002
+#: reason_code for a job that failed for a reason outside its input (registry: "Error returned
+#: at backend level"): a `job_duration` that raised, or an error of the fake itself.
+BACKEND_ERROR_CODE = 1010
 
 
 @dataclass
@@ -65,7 +68,8 @@ class Scheduler:
         self._pending: list[Job] = []
         self._ready_at: dict[str, datetime] = {}
         self._session_pending: dict[str, list[Job]] = {}
-        self._session_job_count: dict[str, int] = {}
+        #: Since when each open session has had nothing queued (its 30-minute timeout runs).
+        self._idle_since: dict[str, datetime] = {}
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -97,9 +101,13 @@ class Scheduler:
             times.append(session.expires_at)
         if session.state == S.ACTIVE and not self._pending_of(session):
             times.append(session.last_job_completed + _seconds(session.interactive_timeout))
-        if session.state == S.OPEN and not self._session_job_count[session.session_id]:
-            times.append(session.created + _seconds(self.settings.plan.open_session_timeout))
+        if session.state == S.OPEN and not self._pending_of(session):
+            times.append(self._open_timeout_at(session))
         return min(times, default=None)
+
+    def _open_timeout_at(self, session: Session) -> datetime:
+        """An open session closes once it has had nothing queued for the open timeout."""
+        return self._idle_since[session.session_id] + _seconds(self.settings.plan.open_session_timeout)
 
     def _fire_due_events(self) -> None:
         now = self.now
@@ -113,8 +121,8 @@ class Scheduler:
                 if session.last_job_completed + _seconds(session.interactive_timeout) <= now:
                     self._move(session, S.INACTIVE)
                     self._record(now, f"session {session.session_id} inactive (interactive timeout)")
-            elif session.state == S.OPEN and not self._session_job_count[session.session_id]:
-                if session.created + _seconds(self.settings.plan.open_session_timeout) <= now:
+            elif session.state == S.OPEN and not self._pending_of(session):
+                if self._open_timeout_at(session) <= now:
                     self._end_session(session, "open_timeout", "no job was submitted")
 
     # -- submissions and controls -------------------------------------------------------------
@@ -122,7 +130,7 @@ class Scheduler:
     def add_session(self, session: Session) -> None:
         self.sessions[session.session_id] = session
         self._session_pending[session.session_id] = []
-        self._session_job_count[session.session_id] = 0
+        self._idle_since[session.session_id] = session.created
         self._notify(session, None, session.state)
 
     def submit(self, job: Job) -> None:
@@ -134,7 +142,6 @@ class Scheduler:
         self._pending.append(job)
         if session is not None:
             self._session_pending[session.session_id].append(job)
-            self._session_job_count[session.session_id] += 1
         self._record(job.created, f"job {job.job_id} queued")
         self._notify(job, None, job.state)
         self._start_ready_jobs()
@@ -157,6 +164,9 @@ class Scheduler:
     def _live_sessions(self) -> list[Session]:
         return [s for s in self.sessions.values() if s.state != S.CLOSED]
 
+    def has_running_job(self, session: Session) -> bool:
+        return any(job.state == J.RUNNING for job in self._pending_of(session))
+
     def _pending_of(self, session: Session) -> list[Job]:
         return self._session_pending[session.session_id]
 
@@ -172,11 +182,18 @@ class Scheduler:
         self._end_job(job, J.CANCELLED)
 
     def _start_ready_jobs(self) -> None:
-        for backend in self.backends.values():
-            if not backend.operational:
-                continue  # jobs wait in its queue until it is back
-            while (job := self._next_to_start(backend.name)) is not None:
-                self._start(job)
+        """Start every job that may start now, earliest submitted first across backends (so
+        `fail_next_job` picks the same job whichever backends are involved)."""
+        while True:
+            ready = [
+                job
+                for backend in self.backends.values()
+                if backend.operational  # an offline backend's jobs wait in its queue
+                if (job := self._next_to_start(backend.name)) is not None
+            ]
+            if not ready:
+                return
+            self._start(min(ready, key=self._pending.index))
 
     def _next_to_start(self, backend_name: str) -> Job | None:
         on_backend = [j for j in self._pending if j.backend_name == backend_name]
@@ -258,11 +275,17 @@ class Scheduler:
         self._record(now, f"job {job.job_id} {J.CLIENT_STATUS[state].lower()}" + _why(reason))
         self._notify(job, old, state)
         session = self.sessions.get(job.session_id) if job.session_id else None
-        if session is None or job.started is None:
+        if session is None:
             return
-        session.last_job_completed = now
-        if session.state != S.CLOSED and not session.accepting_jobs and not self._pending_of(session):
-            self._close(session, "close")
+        session.qpu_seconds += job.quantum_seconds
+        if job.started is not None:
+            session.last_job_completed = now
+        if self._pending_of(session):
+            return
+        if session.state == S.OPEN:
+            self._idle_since[session.session_id] = now  # its open timeout starts again
+        if session.state != S.CLOSED and not session.accepting_jobs:
+            self._close(session, "close")  # however the last job ended, nothing is left
 
     def _end_session(self, session: Session, closed_by: str, why: str) -> None:
         """Close at once: running jobs go on, queued jobs fail (cancel() and max time)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import threading
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,7 +18,7 @@ from .faults import Faults, JobFault
 from .ids import IdFactory
 from .jobs import RUNNING, Job
 from .plans import PLANS
-from .scheduler import JobRejected, Scheduler, Settings
+from .scheduler import BACKEND_ERROR_CODE, JobRejected, Scheduler, Settings
 from .sessions import Session
 
 MODES = ("dedicated", "batch")
@@ -30,6 +32,8 @@ PROGRAMS = ("sampler", "estimator", "executor")
 #: Programs the real service runs and the fake does not model: answered like unimplemented
 #: routes (501, and the test fails at teardown) rather than with a plausible 404.
 UNMODELLED_PROGRAMS = ("noise-learner", "calibrate")
+#: The reason a job gets when the fake itself fails running it (the error is reported too).
+_INTERNAL_FAILURE = "Job failed: an error was returned at the backend level."
 
 
 @dataclass(frozen=True)
@@ -70,15 +74,22 @@ class Platform:
         *,
         duration_model: Callable[[Job], float | None] | None = None,
         notify: Callable[[object, str | None, str], None] | None = None,
+        namespace: str = "",
     ) -> None:
-        """`duration_model(job)` may override `job_duration`; `notify` hears state changes."""
+        """`duration_model(job)` may override `job_duration`; `notify` hears state changes;
+        `namespace` joins `seed` in every id, so platforms with different ones never share ids."""
         self.options = options
         self.plan = PLANS[options.plan]
         self.lock = threading.RLock()
         self.events: list[Event] = []
         self._now = now
         self._duration_model = duration_model
-        self._ids = IdFactory(options.seed)
+        self._listener = notify or (lambda subject, old, new: None)
+        #: Exceptions raised by the test's own callables (job_duration, hooks), oldest first.
+        self.user_errors: list[BaseException] = []
+        #: Tracebacks of the fake's own errors; each one failed a job or a request.
+        self.internal_errors: list[str] = []
+        self._ids = IdFactory(options.seed, namespace)
         self.faults = Faults()
         self._jobs_by_id: dict[str, Job] = {}
         self._clock_behind = False  # the test's clock ran back behind the platform's now
@@ -100,7 +111,7 @@ class Platform:
             start=options.start,
             run=self._execute,
             record=self._record,
-            notify=notify or (lambda subject, old, new: None),
+            notify=self._announce,
         )
 
     # -- time ---------------------------------------------------------------------------------
@@ -162,7 +173,7 @@ class Platform:
                     403, "You are not authorized to run a session when using the open plan."
                 )
             interactive, limit = self._session_limits(mode)
-            if max_ttl is not None and (not isinstance(max_ttl, int) or max_ttl < 1):
+            if max_ttl is not None and (type(max_ttl) is not int or max_ttl < 1):
                 raise bad_request(f"max_ttl must be an integer >= 1, got {max_ttl!r}.")
             session = Session(
                 session_id=self._ids.new_uuid("session"),
@@ -204,8 +215,8 @@ class Platform:
         with self.lock:
             now = self.sync()
             if session.mode == "batch":
-                return round(sum(j.quantum_seconds for j in self._jobs_of(session)), 6)
-            return session.elapsed_time(now)
+                return round(session.qpu_seconds, 6)
+            return session.elapsed_time(now, job_running=self.scheduler.has_running_job(session))
 
     # -- jobs ---------------------------------------------------------------------------------
 
@@ -359,26 +370,28 @@ class Platform:
             self.sync()
             return round(self.scheduler.qpu_seconds, 6)
 
-    def _jobs_of(self, session: Session) -> list[Job]:
-        return [j for j in self.scheduler.jobs if j.session_id == session.session_id]
-
     def _execute(self, job: Job) -> float:
-        """Run a starting job on Aer; return the QPU seconds it will take."""
-        fault = self.faults.take_job_fault(job)
+        """Run a starting job on Aer; return the QPU seconds it will take.
+
+        Raises only `JobRejected`: whatever else goes wrong fails the job, so the platform stays
+        consistent whichever call started it; errors of the test's callables and of the fake
+        itself are kept for the fixture to report.
+        """
+        fault = self._job_fault(job)
         if fault is not None:
             self._record(job.started, f"fault fired: job {job.job_id} fails ({fault.code})")
             raise JobRejected(fault.reason, fault.code)
-        if job.program_id == "sampler":
-            executions = execution.execution_count(job.program_id, job.params)
-            if executions > MAX_SAMPLER_EXECUTIONS:
-                raise JobRejected(
-                    f"The job asks for {executions:,} executions (circuits x shots); "
-                    f"the limit is {MAX_SAMPLER_EXECUTIONS:,}."
-                )
-        seconds = self._duration(job)
-        started = job.started
-        backend = self.backends[job.backend_name]
         try:
+            if job.program_id == "sampler":
+                executions = execution.execution_count(job.program_id, job.params)
+                if executions > MAX_SAMPLER_EXECUTIONS:
+                    raise JobRejected(
+                        f"The job asks for {executions:,} executions (circuits x shots); "
+                        f"the limit is {MAX_SAMPLER_EXECUTIONS:,}."
+                    )
+            seconds = self._duration(job)
+            started = job.started
+            backend = self.backends[job.backend_name]
             job.results = execution.execute(
                 job.program_id,
                 job.params,
@@ -391,20 +404,66 @@ class Platform:
             )
         except execution.ExecutionError as error:
             raise JobRejected(str(error)) from None
+        except JobRejected:
+            raise
+        except Exception as error:
+            self.record_internal_error(f"running job {job.job_id}", error)
+            raise JobRejected(_INTERNAL_FAILURE, BACKEND_ERROR_CODE) from None
         return seconds
 
+    def _job_fault(self, job: Job) -> JobFault | None:
+        """The armed fault this starting job fires; an error of the test's `where` fails it."""
+        __tracebackhide__ = True
+        try:
+            return self.faults.take_job_fault(job)
+        except Exception as error:
+            self.user_errors.append(error)
+            raise JobRejected(
+                f"Job failed: fail_next_job(where=...) raised {type(error).__name__}: {error}.",
+                BACKEND_ERROR_CODE,
+            ) from None
+
     def _duration(self, job: Job) -> float:
-        modelled = self._duration_model(job) if self._duration_model else None
-        if modelled is not None:
-            return float(modelled)
-        duration = self.options.job_duration
-        return float(duration(job) if callable(duration) else duration)
+        """The job's QPU seconds from the hook or `job_duration`; a user error fails the job."""
+        __tracebackhide__ = True  # pytest shows the user's frames when it re-raises the error
+        try:
+            modelled = self._duration_model(job) if self._duration_model else None
+            if modelled is None:
+                duration = self.options.job_duration
+                modelled = duration(job) if callable(duration) else duration
+            seconds = float(modelled)
+            if not math.isfinite(seconds) or seconds < 0:
+                raise ValueError(f"a job duration must be seconds >= 0, got {modelled!r}")
+        except Exception as error:
+            self.user_errors.append(error)
+            raise JobRejected(
+                f"Job failed: its duration could not be computed "
+                f"(job_duration raised {type(error).__name__}: {error}).",
+                BACKEND_ERROR_CODE,
+            ) from None
+        return seconds
+
+    def _announce(self, subject: object, old: str | None, new: str) -> None:
+        """Tell the listener (the test's hooks) of a change; its errors never stop the platform."""
+        __tracebackhide__ = True
+        try:
+            self._listener(subject, old, new)
+        except Exception as error:
+            self.user_errors.append(error)
+
+    def record_internal_error(self, where: str, error: BaseException) -> None:
+        """Keep an unexpected error of the fake, so the test fails instead of passing silently."""
+        trace = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        self.internal_errors.append(f"while {where}:\n{trace}")
 
     def stop_clock(self) -> None:
         """Hold the platform at its current instant (the test's clock is going away)."""
         with self.lock:
-            frozen = self.sync()
-            self._now = lambda: frozen
+            try:
+                self.sync()
+            finally:
+                frozen = self.scheduler.now
+                self._now = lambda: frozen
 
     def _record(self, at: datetime, text: str) -> None:
         self.events.append(Event(at, text))

@@ -36,6 +36,8 @@ class Session:
     deactivated_at: datetime | None = None
     #: Why it closed: "close", "cancel", "max_time" or "open_timeout".
     closed_by: str | None = None
+    #: QPU seconds of its ended jobs (a batch's usage); deleting a job does not lower it.
+    qpu_seconds: float = 0.0
     timestamps: list[tuple[str, datetime]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -70,11 +72,13 @@ class Session:
             return None
         return self.started_at + timedelta(seconds=self.max_time)
 
-    def elapsed_time(self, now: datetime) -> float:
-        """Billed wall-clock seconds: from activation to the end of the last active stretch."""
+    def elapsed_time(self, now: datetime, *, job_running: bool = False) -> float:
+        """Billed wall-clock seconds, as the client documents `Session.usage()`: from the first
+        job's start until the session goes inactive, is closed, or its last job completes,
+        whichever is last. So a job still running after `max_time` keeps the meter going."""
         if self.started_at is None:
             return 0.0
-        if self.state == ACTIVE:
+        if self.state == ACTIVE or job_running:
             end = now
         else:
             candidates = [t for t in (self.deactivated_at, self.last_job_completed) if t]
