@@ -248,3 +248,37 @@ def test_a_failing_suite_test_reports_what_the_suite_platform_did_during_it(pyte
     result.stdout.fnmatch_lines(
         ["*fake_runtime timeline (the suite's platform, during this test)*", "*session * created*"]
     )
+
+
+def test_an_error_in_the_users_hook_fails_the_suite_test_that_caused_it(pytester):
+    pytester.makeconftest(
+        """
+        def pytest_qsession_job_duration(job):
+            raise ZeroDivisionError("the user's model divided by zero")
+        """
+    )
+    pytester.makepyfile(
+        """
+        from qiskit import QuantumCircuit
+        from qiskit.transpiler import generate_preset_pass_manager
+        from qiskit_ibm_runtime import QiskitRuntimeService, SamplerV2
+
+        def test_before_is_fine():
+            QiskitRuntimeService().backend("ibm_fez")
+
+        def test_runs_a_job():
+            backend = QiskitRuntimeService().backend("ibm_fez")
+            circuit = QuantumCircuit(1)
+            circuit.measure_all()
+            isa = generate_preset_pass_manager(optimization_level=0, backend=backend).run(circuit)
+            job = SamplerV2(mode=backend).run([isa])
+            assert job.status() == "ERROR"
+
+        def test_after_is_fine():
+            QiskitRuntimeService().backend("ibm_fez")
+        """
+    )
+    result = pytester.runpytest("--fake-runtime", "-p", "no:randomly", "-W", "ignore::DeprecationWarning")
+
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_runs_a_job*", "*ZeroDivisionError*divided by zero*"])
