@@ -92,9 +92,7 @@ class Clock:
 
     def tick(self, delta: float | timedelta = 1.0) -> datetime:
         """Move virtual time forward by `delta` seconds (or a timedelta); return the new now."""
-        step = delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
-        if step < timedelta(0):
-            raise ValueError(f"tick() cannot move time backwards (got {delta!r})")
+        step = forward_step(delta)
         with self.lock:
             _require_source().tick(step)
             for callback in self.on_move:
@@ -103,15 +101,27 @@ class Clock:
 
     def move_to(self, target: datetime | str) -> datetime:
         """Jump to an absolute instant (naive datetimes are taken as UTC); never backwards."""
-        if isinstance(target, str):
-            target = datetime.fromisoformat(target.replace("Z", "+00:00"))
-        if target.tzinfo is None:
-            target = target.replace(tzinfo=timezone.utc)
         with self.lock:
-            now = self.now()
-            if target < now:
-                raise ValueError(f"move_to() cannot move time backwards (now {now}, got {target})")
-            return self.tick(target - now)
+            return self.tick(forward_target(target, self.now()) - self.now())
+
+
+def forward_step(delta: float | timedelta) -> timedelta:
+    """`delta` seconds (or a timedelta) as a step of virtual time; a step back is refused."""
+    step = delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
+    if step < timedelta(0):
+        raise ValueError(f"tick() cannot move time backwards (got {delta!r})")
+    return step
+
+
+def forward_target(target: datetime | str, now: datetime) -> datetime:
+    """An instant (ISO text or datetime; naive means UTC) to move to from `now`, never back."""
+    if isinstance(target, str):
+        target = datetime.fromisoformat(target.replace("Z", "+00:00"))
+    if target.tzinfo is None:
+        target = target.replace(tzinfo=timezone.utc)
+    if target < now:
+        raise ValueError(f"move_to() cannot move time backwards (now {now}, got {target})")
+    return target
 
 
 class _Source:

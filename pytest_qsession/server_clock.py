@@ -14,7 +14,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
+
+from .clock import forward_step, forward_target
 
 #: Real seconds, held in a list so a time-travel tool that rewrites module globals misses it.
 _REAL_SECONDS = [time.monotonic]
@@ -43,24 +45,15 @@ class ScaledClock:
 
     def tick(self, delta: float | timedelta = 1.0) -> datetime:
         """Move virtual time forward by `delta` seconds (or a timedelta); return the new now."""
-        step = delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
-        if step < timedelta(0):
-            raise ValueError(f"tick() cannot move time backwards (got {delta!r})")
+        step = forward_step(delta)
         with self.lock:
             self._reanchor(self.now() + step)
             return self._moved()
 
     def move_to(self, target: datetime | str) -> datetime:
         """Jump to an absolute instant (naive datetimes are taken as UTC); never backwards."""
-        if isinstance(target, str):
-            target = datetime.fromisoformat(target.replace("Z", "+00:00"))
-        if target.tzinfo is None:
-            target = target.replace(tzinfo=timezone.utc)
         with self.lock:
-            now = self.now()
-            if target < now:
-                raise ValueError(f"move_to() cannot move time backwards (now {now}, got {target})")
-            self._reanchor(target)
+            self._reanchor(forward_target(target, self.now()))
             return self._moved()
 
     def set_scale(self, scale: float) -> datetime:
