@@ -10,6 +10,7 @@ import textwrap
 import time
 
 import pytest
+import qiskit_ibm_runtime
 import requests
 from qiskit import QuantumCircuit
 from qiskit_ibm_runtime import RuntimeEncoder, SamplerV2
@@ -84,18 +85,29 @@ def test_the_issues_reproducer_under_pytest_is_a_normal_failure(pytester):
 
 
 GARBAGE_QPY = {"__type__": "QuantumCircuit", "__value__": base64.b64encode(b"not qpy").decode()}
+#: Clients that still have the v1 `RuntimeJob` read a looked-up job's params themselves: they
+#: take `version: 1` for a v1 job and fail on garbage QPY before asking the service anything.
+READS_PARAMS_ITSELF = pytest.mark.skipif(
+    hasattr(qiskit_ibm_runtime, "RuntimeJob"), reason="this client reads a job's params itself"
+)
 
 
 @pytest.mark.parametrize(
     ("params", "reason"),
     [
         ({"pubs": "x", "version": 2}, "Invalid pubs: circuit must be QuantumCircuit."),
-        ({"version": 1}, "Only version 2 primitives are supported by this fake."),
+        pytest.param(
+            {"version": 1}, "Only version 2 primitives are supported by this fake.", marks=READS_PARAMS_ITSELF
+        ),
         (
             {**_encoded({"pubs": [_one_qubit_pub()], "version": 2}), "options": {"default_shots": "many"}},
             "Invalid pubs: shots must be an integer",
         ),
-        ({"pubs": [[GARBAGE_QPY]], "version": 2}, "The job's params could not be decoded: error("),
+        pytest.param(
+            {"pubs": [[GARBAGE_QPY]], "version": 2},
+            "The job's params could not be decoded: error(",
+            marks=READS_PARAMS_ITSELF,
+        ),
         (_encoded({"pubs": [_one_qubit_pub(shots=-5)], "version": 2}), "Invalid pubs: shots must be positive"),
         (
             {**_encoded({"pubs": [_one_qubit_pub()], "version": 2}), "options": {"execution": 3}},
