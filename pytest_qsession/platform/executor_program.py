@@ -48,7 +48,7 @@ from qiskit_ibm_runtime.quantum_program.converters import quantum_program_from_2
 from samplomatic.exceptions import DeserializationError, SamplexError
 from samplomatic.quantum_program import CircuitItem, SamplexItem
 
-from . import execution
+from . import aer, execution
 
 SCHEMA_VERSION = "v2.0"
 
@@ -191,7 +191,7 @@ def _measure(
     column = {parameter: j for j, parameter in enumerate(circuit.parameters)}
     terminal = []
     for block, clbits in _blocks(circuit):
-        plan = execution._plan(block, execution._MAX_ENUMERATED_QUBITS)
+        plan = aer.plan(block, aer.MAX_ENUMERATED_QUBITS)
         if not plan.stripped:
             bits[..., clbits] = _sample_block(plan, values, column, shots, rng)
         elif plan.measured:
@@ -208,7 +208,7 @@ def _measure(
         relay.save_probabilities(plan.measured, label=str(label))
     columns = [column[p] for p in relay.parameters]
     distinct, row_of = np.unique(values[:, columns].astype(float), axis=0, return_inverse=True)
-    job = execution._simulator().run(
+    job = aer.simulator().run(
         relay,
         parameter_binds=[{p: distinct[:, j] for j, p in enumerate(relay.parameters)}],
         shots=1,
@@ -243,7 +243,7 @@ def _draw(probabilities: np.ndarray, shots: int, rng: np.random.Generator) -> np
 
 
 def _sample_block(
-    plan: execution._Plan,
+    plan: aer.Plan,
     values: np.ndarray,
     column: dict[Parameter, int],
     shots: int,
@@ -254,10 +254,10 @@ def _sample_block(
     if body.num_parameters:
         columns = [column[p] for p in body.parameters]
         bindings = BindingsArray({tuple(body.parameters): values[:, columns]})
-        return execution._sample_dynamic(plan, SamplerPub(body, bindings, shots), rng)
+        return aer.sample_dynamic(plan, SamplerPub(body, bindings, shots), rng)
     # One run of count * shots: every parameter set needs shots of its own.
     pub = SamplerPub(body, None, count * shots)
-    return execution._sample_dynamic(plan, pub, rng).reshape(count, shots, body.num_clbits)
+    return aer.sample_dynamic(plan, pub, rng).reshape(count, shots, body.num_clbits)
 
 
 def _blocks(circuit: QuantumCircuit) -> list[tuple[QuantumCircuit, list[int]]]:
@@ -282,7 +282,7 @@ def _blocks(circuit: QuantumCircuit) -> list[tuple[QuantumCircuit, list[int]]]:
     kept = []
     for inst in circuit.data:
         nodes = [index[bit] for bit in (*inst.qubits, *inst.clbits)]
-        if inst.operation.name in execution._IDLE or not nodes:
+        if inst.operation.name in aer.IDLE or not nodes:
             continue
         for node in nodes[1:]:
             parent[root(node)] = root(nodes[0])
