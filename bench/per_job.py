@@ -1,0 +1,205 @@
+"""Per-job cost on the server side: CPU per job with 1 and 100 open sessions, memory per job.
+
+Runs in about a minute on 2 cores and prints two tables:
+
+1. CPU milliseconds (``time.process_time``, median) per sequential ``SamplerV2`` job through
+   the real client, in one ``Session``, on ``ibm_fez`` and ``ibm_sherbrooke`` (every default
+   backend configured, as in a test); with the client's session alone, and with 99 more open
+   sessions on the same backend created through the platform;
+2. memory (``tracemalloc``) that 1,000 ended jobs keep alive on the platform: their records,
+   params and results.
+
+``--against DIR`` runs the same measurements on the package found in DIR (e.g. an exported
+older commit) in alternation with this checkout, so before/after figures come from one run.
+
+    python bench/per_job.py [--jobs 40] [--rounds 2] [--against DIR] [--json figures.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+import warnings
+from pathlib import Path
+
+warnings.filterwarnings("ignore")
+logging.getLogger("qiskit_ibm_runtime").setLevel(logging.ERROR)
+
+BACKENDS = ("ibm_fez", "ibm_sherbrooke")
+SESSIONS = (1, 100)
+RETAINED_JOBS = 1000
+#: freezegun rewrites module globals bound to the clocks it patches; it does not look in lists.
+_CPU = [time.process_time]
+
+
+def bell():
+    from qiskit import QuantumCircuit
+
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.measure_all()
+    return circuit
+
+
+def job_cpu_ms(name: str, open_sessions: int, jobs: int) -> list[float]:
+    """CPU ms of each of `jobs` sequential jobs in one client Session, beside other open ones."""
+    from qiskit.transpiler import generate_preset_pass_manager
+    from qiskit_ibm_runtime import SamplerV2, Session
+
+    from pytest_qsession import FakeRuntime, Options
+
+    fake = FakeRuntime(Options()).start()
+    try:
+        backend = fake.service().backend(name)
+        circuit = generate_preset_pass_manager(optimization_level=1, backend=backend).run(bell())
+        for _ in range(open_sessions - 1):
+            fake.platform.create_session(mode="dedicated", backend=name, instance=None)
+        with Session(backend=backend) as session:
+            sampler = SamplerV2(mode=session)
+            sampler.run([circuit]).result()  # warm: first-job caches are not per-job cost
+            samples = []
+            for _ in range(jobs):
+                start = _CPU[0]()
+                sampler.run([circuit]).result()
+                samples.append((_CPU[0]() - start) * 1000)
+        return samples
+    finally:
+        fake.stop()
+
+
+def retained_kib_per_1000(name: str) -> float:
+    """KiB that 1,000 ended jobs keep alive: their records, params (as JSON parsed) and results."""
+    from qiskit_ibm_runtime import SamplerV2
+
+    from pytest_qsession import FakeRuntime, Options
+
+    fake = FakeRuntime(Options(backends={name: 0})).start()
+    try:
+        backend = fake.service().backend(name)
+        from qiskit.transpiler import generate_preset_pass_manager
+
+        circuit = generate_preset_pass_manager(optimization_level=1, backend=backend).run(bell())
+        SamplerV2(mode=backend).run([circuit]).result()
+        params = fake.jobs[0].params
+        platform = fake.platform
+        body = json.dumps(params)
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(RETAINED_JOBS):  # each job's params parsed anew, as from a request body
+            platform.submit(program_id="sampler", backend=name, params=json.loads(body))
+            fake.clock.tick(60)
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        assert all(job.results for job in fake.jobs[1:]), "a retained job did not complete"
+        return (after - before) / 1024 * 1000 / RETAINED_JOBS
+    finally:
+        fake.stop()
+
+
+def measure(jobs: int) -> dict:
+    figures: dict = {"per_job": {}, "memory": {}}
+    for name in BACKENDS:
+        for count in SESSIONS:
+            figures["per_job"][f"{name}/{count}"] = job_cpu_ms(name, count, jobs)
+    for name in BACKENDS:
+        figures["memory"][name] = retained_kib_per_1000(name)
+    return figures
+
+
+def run_on(package_dir: Path | None, jobs: int) -> dict:
+    """`measure` in a fresh process importing pytest_qsession from `package_dir` (None: here)."""
+    env = dict(os.environ)
+    if package_dir is not None:
+        env["PYTHONPATH"] = str(package_dir)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", "--jobs", str(jobs)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def merge(runs: list[dict]) -> dict:
+    merged: dict = {"per_job": {}, "memory": {}}
+    for run in runs:
+        for key, samples in run["per_job"].items():
+            merged["per_job"].setdefault(key, []).extend(samples)
+        for key, kib in run["memory"].items():
+            merged["memory"].setdefault(key, []).append(kib)
+    return merged
+
+
+def report(figures: dict[str, dict]) -> None:
+    labels = list(figures)
+    print("1. CPU ms per sequential SamplerV2 job (Bell, 4096 shots) in a Session, median;")
+    print("   open = the client's session plus 99 created through the platform")
+    header = ["backend", "open"] + [f"{label} ms" for label in labels]
+    header += [f"{label} 100/1" for label in labels]
+    if len(labels) == 2:
+        header.append(f"{labels[1]}/{labels[0]}")
+    rows = []
+    for name in BACKENDS:
+        medians = {
+            label: {n: statistics.median(figures[label]["per_job"][f"{name}/{n}"]) for n in SESSIONS}
+            for label in labels
+        }
+        for n in SESSIONS:
+            row = [name, str(n)] + [f"{medians[label][n]:.2f}" for label in labels]
+            row += [f"{medians[label][100] / medians[label][1]:.2f}" if n == 100 else "" for label in labels]
+            if len(labels) == 2:
+                row.append(f"{medians[labels[1]][n] / medians[labels[0]][n]:.2f}")
+            rows.append(row)
+    _table(header, rows)
+    print(f"\n2. Memory {RETAINED_JOBS:,} ended jobs keep alive (tracemalloc), KiB per 1,000 jobs")
+    header = ["backend"] + [f"{label} KiB" for label in labels]
+    rows = [
+        [name] + [f"{statistics.median(figures[label]['memory'][name]):,.0f}" for label in labels]
+        for name in BACKENDS
+    ]
+    _table(header, rows)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("   " + "  ".join(cell.rjust(width) for cell, width in zip(row, widths)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=40, help="timed jobs per cell (default 40)")
+    parser.add_argument("--rounds", type=int, default=1, help="fresh processes per side")
+    parser.add_argument("--against", type=Path, help="directory holding an older pytest_qsession")
+    parser.add_argument("--json", type=Path, help="also write the raw samples here")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(args.jobs)))
+        return
+    sides: dict[str, list[dict]] = {"before": [], "after": []} if args.against else {"now": []}
+    for _ in range(args.rounds):  # alternate, so the machine's load hits both sides alike
+        if args.against:
+            sides["before"].append(run_on(args.against, args.jobs))
+        sides["after" if args.against else "now"].append(run_on(None, args.jobs))
+    figures = {label: merge(runs) for label, runs in sides.items()}
+    report(figures)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1))
+
+
+if __name__ == "__main__":
+    main()
