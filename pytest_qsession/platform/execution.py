@@ -17,6 +17,7 @@ import functools
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -54,6 +55,7 @@ TWIRLING_RANDOMIZATIONS = 32  # what "auto" resolves to on the service
 # memory than a test machine has.
 _MAX_NOISY_QUBITS = 11
 
+
 class ExecutionError(Exception):
     """A pub the service refuses to run.
 
@@ -61,9 +63,51 @@ class ExecutionError(Exception):
     """
 
 
-def execute(
-    program_id: str,
-    params: dict,
+@dataclass(frozen=True)
+class Decoded:
+    """A job's params, decoded once: counting its executions and running it both read this.
+
+    Sampler and estimator jobs hold their coerced ``pubs`` and ``options``; executor jobs
+    hold ``executor_program``'s decoded ``program``.
+    """
+
+    program_id: str
+    params: dict
+    pubs: list[Pub] = field(default_factory=list)
+    options: dict = field(default_factory=dict)
+    program: Any = None
+
+
+def decode(program_id: str, params: dict) -> Decoded:
+    """Decode a job's params as the service reads them; refuse what it would refuse."""
+    if program_id == "executor":
+        executor_program = _executor_program()
+        return Decoded(program_id, params, program=executor_program.decode(params))
+    pubs, options = _pubs(program_id, params)
+    return Decoded(program_id, params, pubs, options)
+
+
+def execute(program_id: str, params: dict, **settings: Any) -> str:
+    """`run` on the params a client POSTs: decode them, then run them."""
+    return run(decode(program_id, params), **settings)
+
+
+def execution_count(program_id: str, params: dict) -> int:
+    """`count` of the params a client POSTs."""
+    return count(decode(program_id, params))
+
+
+def count(job: Decoded) -> int:
+    """Circuit executions times shots the job asks for (estimator: parameter sets x shots)."""
+    if job.program_id == "executor":
+        return _executor_program().count(job.program)
+    if job.program_id == "sampler":
+        return sum(math.prod(pub.shape) * pub.shots for pub in job.pubs)
+    return sum(pub.parameter_values.size * _shots_for(pub.precision) for pub in job.pubs)
+
+
+def run(
+    job: Decoded,
     *,
     num_qubits: int,
     seed: int,
@@ -72,30 +116,23 @@ def execute(
     isa: IsaRules | None = None,
     noise_model: BackendNoise | None = None,
 ) -> str:
-    """Run a `sampler` or `estimator` job's params on Aer; return the /results body text.
+    """Run a decoded job on Aer; return the /results body text.
 
     With `isa`, a pub whose circuit is not ISA for the backend is refused.  With
     `noise_model`, pubs run under the backend's noise (executor jobs are refused then).
     ``started``/``finished`` bound the sampler's execution spans (virtual time); both default to
     now.  Program `executor` is answered by `executor_program`.
     """
-    if program_id == "executor":
+    if job.program_id == "executor":
         if noise_model is not None:
             raise ExecutionError(
                 "This fake does not simulate noise for executor jobs (noise=True); "
                 "use SamplerV2 or EstimatorV2, or noise=False."
             )
-        try:
-            from . import executor_program  # needs the client's executor schemas (0.50+)
-        except ImportError as missing:
-            raise ExecutionError(
-                f"The executor program needs qiskit-ibm-runtime 0.50 or newer ({missing})."
-            ) from None
-
-        return executor_program.run(
-            params, num_qubits=num_qubits, seed=seed, started=started, finished=finished
+        return _executor_program().run_decoded(
+            job.program, num_qubits=num_qubits, seed=seed, started=started, finished=finished
         )
-    pubs, options = _pubs(program_id, params)
+    pubs, options = job.pubs, job.options
     for index, pub in enumerate(pubs):
         if pub.circuit.num_qubits > num_qubits:
             raise ExecutionError(
@@ -114,7 +151,7 @@ def execute(
         raise ExecutionError("Only meas_type 'classified' is supported by this fake.")
     rng = np.random.default_rng(seed)
     try:
-        if program_id == "sampler":
+        if job.program_id == "sampler":
             result = PrimitiveResult(
                 [_sample(pub, rng, noise_model) for pub in pubs],
                 metadata={
@@ -123,7 +160,7 @@ def execute(
                 },
             )
         else:
-            level = params.get("resilience_level", DEFAULT_RESILIENCE_LEVEL)
+            level = job.params.get("resilience_level", DEFAULT_RESILIENCE_LEVEL)
             metadata = _estimator_metadata(options, level)
             result = PrimitiveResult(
                 [_estimate(pub, metadata["twirling"], rng, noise_model) for pub in pubs],
@@ -134,16 +171,15 @@ def execute(
     return json.dumps(result, cls=RuntimeEncoder)
 
 
-def execution_count(program_id: str, params: dict) -> int:
-    """Circuit executions times shots the job asks for (estimator: parameter sets x shots)."""
-    if program_id == "executor":
+def _executor_program():
+    """The executor program's module, which needs the client's executor schemas (0.50+)."""
+    try:
         from . import executor_program
-
-        return executor_program.execution_count(params)
-    pubs, _ = _pubs(program_id, params)
-    if program_id == "sampler":
-        return sum(math.prod(pub.shape) * pub.shots for pub in pubs)
-    return sum(pub.parameter_values.size * _shots_for(pub.precision) for pub in pubs)
+    except ImportError as missing:
+        raise ExecutionError(
+            f"The executor program needs qiskit-ibm-runtime 0.50 or newer ({missing})."
+        ) from None
+    return executor_program
 
 
 # --- decoding -------------------------------------------------------------------------------

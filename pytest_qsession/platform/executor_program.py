@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 import numpy as np
 from ibm_quantum_schemas.common import CompressedTensorModel
@@ -59,6 +60,15 @@ _BLOCK_QUBITS = 4
 Item = CircuitItem | SamplexItem
 
 
+class Decoded(NamedTuple):
+    """An executor job's params, decoded once: the model, the program as the client decodes
+    it, and each item's shape."""
+
+    model: ParamsModel
+    program: QuantumProgram
+    shapes: list[tuple[int, ...]]
+
+
 def run(
     params: dict,
     *,
@@ -72,7 +82,21 @@ def run(
     ``started``/``finished`` bound the single execution chunk (virtual time); both default to
     now.
     """
-    model, program, shapes = _program(params)
+    return run_decoded(
+        decode(params), num_qubits=num_qubits, seed=seed, started=started, finished=finished
+    )
+
+
+def run_decoded(
+    decoded: Decoded,
+    *,
+    num_qubits: int,
+    seed: int,
+    started: datetime | None = None,
+    finished: datetime | None = None,
+) -> str:
+    """`run` on params `decode` has already read."""
+    model, program, shapes = decoded
     for index, item in enumerate(program.items):
         if item.circuit.num_qubits > num_qubits:
             raise execution.ExecutionError(
@@ -103,18 +127,19 @@ def run(
 
 def execution_count(params: dict) -> int:
     """Circuit executions times shots the program asks for."""
-    _, program, shapes = _program(params)
-    return program.shots * sum(math.prod(shape) for shape in shapes)
+    return count(decode(params))
+
+
+def count(decoded: Decoded) -> int:
+    """`execution_count` of params `decode` has already read."""
+    return decoded.program.shots * sum(math.prod(shape) for shape in decoded.shapes)
 
 
 # --- decoding -------------------------------------------------------------------------------
 
 
-def _program(params: dict) -> tuple[ParamsModel, QuantumProgram, list[tuple[int, ...]]]:
-    """Validate and decode the params; refuse what this fake cannot honour.
-
-    Returns the model, the program as the client decodes it, and each item's shape.
-    """
+def decode(params: dict) -> Decoded:
+    """Validate and decode the params; refuse what this fake cannot honour."""
     version = params.get("schema_version")
     if version != SCHEMA_VERSION:
         raise execution.ExecutionError(
@@ -146,7 +171,7 @@ def _program(params: dict) -> tuple[ParamsModel, QuantumProgram, list[tuple[int,
         ]
     except (ValueError, TypeError, KeyError, QiskitError, SamplexError, DeserializationError) as e:
         raise execution.ExecutionError(f"Invalid quantum program: {e}") from None
-    return model, program, shapes
+    return Decoded(model, program, shapes)
 
 
 # --- simulation ------------------------------------------------------------------------------
