@@ -117,11 +117,13 @@ def measure(jobs: int) -> dict:
     return figures
 
 
-def run_on(package_dir: Path | None, jobs: int) -> dict:
-    """`measure` in a fresh process importing pytest_qsession from `package_dir` (None: here)."""
-    env = dict(os.environ)
-    if package_dir is not None:
-        env["PYTHONPATH"] = str(package_dir)
+#: The checkout this script belongs to: the "now" / "after" side.
+HERE = Path(__file__).resolve().parents[1]
+
+
+def run_on(package_dir: Path, jobs: int) -> dict:
+    """`measure` in a fresh process importing pytest_qsession from `package_dir`."""
+    env = dict(os.environ, PYTHONPATH=str(package_dir))
     out = subprocess.run(
         [sys.executable, __file__, "--child", "--jobs", str(jobs)],
         env=env,
@@ -194,7 +196,7 @@ def main() -> None:
     for _ in range(args.rounds):  # alternate, so the machine's load hits both sides alike
         if args.against:
             sides["before"].append(run_on(args.against, args.jobs))
-        sides["after" if args.against else "now"].append(run_on(None, args.jobs))
+        sides["after" if args.against else "now"].append(run_on(HERE, args.jobs))
     figures = {label: merge(runs) for label, runs in sides.items()}
     report(figures)
     if args.json:
