@@ -50,8 +50,23 @@ def bell():
     return circuit
 
 
-def job_cpu_ms(name: str, open_sessions: int, jobs: int) -> list[float]:
-    """CPU ms of each of `jobs` sequential jobs in one client Session, beside other open ones."""
+class ServerSide:
+    """Wraps the fake's request handler to add up the CPU time the server side spends."""
+
+    def __init__(self, app) -> None:
+        self.app, self.seconds = app, 0.0
+
+    def __call__(self, request):
+        start = _CPU[0]()
+        try:
+            return self.app(request)
+        finally:
+            self.seconds += _CPU[0]() - start
+
+
+def job_cpu_ms(name: str, open_sessions: int, jobs: int) -> tuple[list[float], list[float]]:
+    """CPU ms of each of `jobs` sequential jobs in one client Session, beside other open ones:
+    in all, and in the fake's answers alone."""
     from qiskit.transpiler import generate_preset_pass_manager
     from qiskit_ibm_runtime import SamplerV2, Session
 
@@ -63,15 +78,17 @@ def job_cpu_ms(name: str, open_sessions: int, jobs: int) -> list[float]:
         circuit = generate_preset_pass_manager(optimization_level=1, backend=backend).run(bell())
         for _ in range(open_sessions - 1):
             fake.platform.create_session(mode="dedicated", backend=name, instance=None)
+        server = fake._app = ServerSide(fake._app)
         with Session(backend=backend) as session:
             sampler = SamplerV2(mode=session)
             sampler.run([circuit]).result()  # warm: first-job caches are not per-job cost
-            samples = []
+            totals, served = [], []
             for _ in range(jobs):
-                start = _CPU[0]()
+                start, server.seconds = _CPU[0](), 0.0
                 sampler.run([circuit]).result()
-                samples.append((_CPU[0]() - start) * 1000)
-        return samples
+                totals.append((_CPU[0]() - start) * 1000)
+                served.append(server.seconds * 1000)
+        return totals, served
     finally:
         fake.stop()
 
@@ -108,10 +125,11 @@ def retained_kib_per_1000(name: str) -> float:
 
 
 def measure(jobs: int) -> dict:
-    figures: dict = {"per_job": {}, "memory": {}}
+    figures: dict = {"per_job": {}, "server": {}, "memory": {}}
     for name in BACKENDS:
         for count in SESSIONS:
-            figures["per_job"][f"{name}/{count}"] = job_cpu_ms(name, count, jobs)
+            key = f"{name}/{count}"
+            figures["per_job"][key], figures["server"][key] = job_cpu_ms(name, count, jobs)
     for name in BACKENDS:
         figures["memory"][name] = retained_kib_per_1000(name)
     return figures
@@ -136,19 +154,28 @@ def run_on(package_dir: Path, jobs: int) -> dict:
 
 
 def merge(runs: list[dict]) -> dict:
-    merged: dict = {"per_job": {}, "memory": {}}
+    merged: dict = {"per_job": {}, "server": {}, "memory": {}}
     for run in runs:
-        for key, samples in run["per_job"].items():
-            merged["per_job"].setdefault(key, []).extend(samples)
+        for part in ("per_job", "server"):
+            for key, samples in run[part].items():
+                merged[part].setdefault(key, []).extend(samples)
         for key, kib in run["memory"].items():
             merged["memory"].setdefault(key, []).append(kib)
     return merged
 
 
 def report(figures: dict[str, dict]) -> None:
-    labels = list(figures)
     print("1. CPU ms per sequential SamplerV2 job (Bell, 4096 shots) in a Session, median;")
     print("   open = the client's session plus 99 created through the platform")
+    print("   a. in all (client and fake)")
+    _per_job_table(figures, "per_job")
+    print("   b. the fake's answers alone (its request handler: API, platform, Aer)")
+    _per_job_table(figures, "server")
+    _memory_table(figures)
+
+
+def _per_job_table(figures: dict[str, dict], part: str) -> None:
+    labels = list(figures)
     header = ["backend", "open"] + [f"{label} ms" for label in labels]
     header += [f"{label} 100/1" for label in labels]
     if len(labels) == 2:
@@ -156,7 +183,7 @@ def report(figures: dict[str, dict]) -> None:
     rows = []
     for name in BACKENDS:
         medians = {
-            label: {n: statistics.median(figures[label]["per_job"][f"{name}/{n}"]) for n in SESSIONS}
+            label: {n: statistics.median(figures[label][part][f"{name}/{n}"]) for n in SESSIONS}
             for label in labels
         }
         for n in SESSIONS:
@@ -166,6 +193,10 @@ def report(figures: dict[str, dict]) -> None:
                 row.append(f"{medians[labels[1]][n] / medians[labels[0]][n]:.2f}")
             rows.append(row)
     _table(header, rows)
+
+
+def _memory_table(figures: dict[str, dict]) -> None:
+    labels = list(figures)
     print(f"\n2. Memory {RETAINED_JOBS:,} ended jobs keep alive (tracemalloc), KiB per 1,000 jobs")
     header = ["backend"] + [f"{label} KiB" for label in labels]
     rows = [
