@@ -224,10 +224,10 @@ def main() -> None:
         print(json.dumps(measure(args.jobs)))
         return
     sides: dict[str, list[dict]] = {"before": [], "after": []} if args.against else {"now": []}
-    for _ in range(args.rounds):  # alternate, so the machine's load hits both sides alike
-        if args.against:
-            sides["before"].append(run_on(args.against, args.jobs))
-        sides["after" if args.against else "now"].append(run_on(HERE, args.jobs))
+    order = [("before", args.against), ("after", HERE)] if args.against else [("now", HERE)]
+    for round in range(args.rounds):  # alternate who goes first: load hits both sides alike
+        for label, package in order if round % 2 == 0 else order[::-1]:
+            sides[label].append(run_on(package, args.jobs))
     figures = {label: merge(runs) for label, runs in sides.items()}
     report(figures)
     if args.json:
