@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -28,6 +30,7 @@ import sys
 import time
 import tracemalloc
 import warnings
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 warnings.filterwarnings("ignore")
@@ -124,6 +127,87 @@ def retained_kib_per_1000(name: str) -> float:
         fake.stop()
 
 
+def sampler_params(name: str) -> dict:
+    """The params the real client sends for the Bell circuit on `name` (read off a fake job)."""
+    from qiskit.transpiler import generate_preset_pass_manager
+    from qiskit_ibm_runtime import SamplerV2
+
+    from pytest_qsession import FakeRuntime, Options
+
+    fake = FakeRuntime(Options(backends={name: 0})).start()
+    try:
+        backend = fake.service().backend(name)
+        circuit = generate_preset_pass_manager(optimization_level=1, backend=backend).run(bell())
+        SamplerV2(mode=backend).run([circuit]).result()
+        return fake.jobs[0].params
+    finally:
+        fake.stop()
+
+
+def load_as(alias: str, package_dir: Path):
+    """Import `package_dir/pytest_qsession` under another name (its imports are relative)."""
+    root = package_dir / "pytest_qsession"
+    spec = importlib.util.spec_from_file_location(
+        alias, root / "__init__.py", submodule_search_locations=[str(root)]
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[alias] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def platform_side(against: Path, jobs: int) -> dict:
+    """CPU ms per job on the platform alone (submit, run, complete: no client, no API), the two
+    packages interleaved job by job in this one process, so the load hits both alike."""
+    sys.path.insert(0, str(HERE))
+    import pytest_qsession
+
+    packages = {"before": load_as("qsession_before", against), "after": pytest_qsession}
+    figures: dict = {label: {} for label in packages}
+    for name in BACKENDS:
+        body = json.dumps(sampler_params(name))
+        for count in SESSIONS:
+            runs = {}
+            for label, package in packages.items():
+                importlib.import_module(f"{package.__name__}.platform.service")
+                runs[label] = _PlatformRun(package, name, count, body)
+            samples: dict[str, list[float]] = {label: [] for label in packages}
+            for i in range(jobs + 1):
+                for label in list(packages)[:: 1 if i % 2 else -1]:
+                    elapsed = runs[label].one_job()
+                    if i:  # the first job warms caches
+                        samples[label].append(elapsed * 1000)
+            for label in packages:
+                figures[label][f"{name}/{count}"] = samples[label]
+    return figures
+
+
+class _PlatformRun:
+    """A platform of one package version: `count` open sessions, jobs in the first of them."""
+
+    def __init__(self, package, name: str, count: int, body: str) -> None:
+        self.now = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
+        options = package.options.Options.build(job_duration=1.0)
+        self.platform = package.platform.service.Platform(options, now=lambda: self.now)
+        sessions = [
+            self.platform.create_session(mode="dedicated", backend=name, instance=None)
+            for _ in range(count)
+        ]
+        self.session_id, self.name, self.body = sessions[0].session_id, name, body
+
+    def one_job(self) -> float:
+        start = _CPU[0]()
+        job = self.platform.submit(
+            program_id="sampler",
+            backend=self.name,
+            params=json.loads(self.body),
+            session_id=self.session_id,
+        )
+        self.now += timedelta(seconds=1)
+        assert self.platform.job(job.job_id).state == "Completed", job.reason
+        return _CPU[0]() - start
+
+
 def measure(jobs: int) -> dict:
     figures: dict = {"per_job": {}, "server": {}, "memory": {}}
     for name in BACKENDS:
@@ -171,6 +255,10 @@ def report(figures: dict[str, dict]) -> None:
     _per_job_table(figures, "per_job")
     print("   b. the fake's answers alone (its request handler: API, platform, Aer)")
     _per_job_table(figures, "server")
+    if "platform" in next(iter(figures.values())):
+        print("   c. the platform alone (submit, run on Aer, complete: no client, no API), both")
+        print("      packages in one process, interleaved job by job")
+        _per_job_table(figures, "platform")
     _memory_table(figures)
 
 
@@ -229,6 +317,9 @@ def main() -> None:
         for label, package in order if round % 2 == 0 else order[::-1]:
             sides[label].append(run_on(package, args.jobs))
     figures = {label: merge(runs) for label, runs in sides.items()}
+    if args.against:
+        for label, samples in platform_side(args.against, args.jobs * args.rounds).items():
+            figures[label]["platform"] = samples
     report(figures)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1))
