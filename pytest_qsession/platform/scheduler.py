@@ -70,10 +70,9 @@ class Scheduler:
         self._session_pending: dict[str, list[Job]] = {}
         #: Since when each open session has had nothing queued (its 30-minute timeout runs).
         self._idle_since: dict[str, datetime] = {}
-        #: Sessions not closed, in creation order, with when each next changes by itself
+        #: Each session not closed, in creation order, with when it next changes by itself
         #: (`_session_event_time`), recomputed only when the session or its queue changes: a
         #: job's cost must not grow with the sessions left open beside it.
-        self._live: dict[str, Session] = {}
         self._session_due: dict[str, datetime | None] = {}
         #: The earliest of `_session_due`, or `_STALE` after a change.
         self._next_session_due: datetime | None | object = None
@@ -109,7 +108,6 @@ class Scheduler:
         """Recompute when `session` next changes by itself; call after any change to it or to
         its queue."""
         if session.state == S.CLOSED:
-            self._live.pop(session.session_id, None)
             self._session_due.pop(session.session_id, None)
         else:
             self._session_due[session.session_id] = self._session_event_time(session)
@@ -141,7 +139,7 @@ class Scheduler:
             if self._job_event_time(job) <= now:  # type: ignore[operator]
                 self._finish(job)
         due = [
-            self._live[sid] for sid, t in self._session_due.items() if t is not None and t <= now
+            self.sessions[sid] for sid, t in self._session_due.items() if t is not None and t <= now
         ]
         for session in due:
             if session.expires_at is not None and session.expires_at <= now:
@@ -160,7 +158,6 @@ class Scheduler:
         self.sessions[session.session_id] = session
         self._session_pending[session.session_id] = []
         self._idle_since[session.session_id] = session.created
-        self._live[session.session_id] = session
         self._changed(session)
         self._notify(session, None, session.state)
 
