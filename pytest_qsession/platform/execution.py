@@ -17,12 +17,12 @@ import functools
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, TypeAlias
+from typing import Any
 
 import numpy as np
-from qiskit.circuit import Gate, QuantumCircuit
+from qiskit.circuit import QuantumCircuit
 from qiskit.exceptions import QiskitError
 from qiskit.primitives.containers import (
     BitArray,
@@ -34,11 +34,12 @@ from qiskit.primitives.containers import (
 from qiskit.primitives.containers.estimator_pub import EstimatorPub
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit.quantum_info import Pauli, SparseObservable
-from qiskit_aer import AerSimulator
 from qiskit_aer.noise import NoiseModel
 from qiskit_ibm_runtime import RuntimeDecoder, RuntimeEncoder
 from qiskit_ibm_runtime.execution_span import DoubleSliceSpan, ExecutionSpans
 
+from . import aer
+from .aer import Pub
 from .isa import IsaRules
 from .noise import BackendNoise
 
@@ -48,17 +49,11 @@ DEFAULT_PRECISION = 1 / 64  # 0.015625 = 1/sqrt(4096), the service's documented 
 DEFAULT_RESILIENCE_LEVEL = 1
 TWIRLING_RANDOMIZATIONS = 32  # what "auto" resolves to on the service
 
-# Beyond this many measured qubits, enumerating 2**m outcome probabilities costs more than
-# letting Aer sample the shots itself.
-_MAX_ENUMERATED_QUBITS = 16
-_IDLE = frozenset({"barrier", "delay"})
 # Under noise Aer has neither the stabilizer method nor a pure state to sample: a pub costs a
 # density matrix (4**n, which Aer picks for more than 2**n shots) or a statevector per shot.
 # At 11 qubits and 4096 shots that is about 2 s; at 12, 30 s; wider soon takes minutes and more
 # memory than a test machine has.
 _MAX_NOISY_QUBITS = 11
-
-Pub: TypeAlias = SamplerPub | EstimatorPub
 
 
 class ExecutionError(Exception):
@@ -68,9 +63,51 @@ class ExecutionError(Exception):
     """
 
 
-def execute(
-    program_id: str,
-    params: dict,
+@dataclass(frozen=True)
+class Decoded:
+    """A job's params, decoded once: counting its executions and running it both read this.
+
+    Sampler and estimator jobs hold their coerced ``pubs`` and ``options``; executor jobs
+    hold ``executor_program``'s decoded ``program``.
+    """
+
+    program_id: str
+    params: dict
+    pubs: list[Pub] = field(default_factory=list)
+    options: dict = field(default_factory=dict)
+    program: Any = None
+
+
+def decode(program_id: str, params: dict) -> Decoded:
+    """Decode a job's params as the service reads them; refuse what it would refuse."""
+    if program_id == "executor":
+        executor_program = _executor_program()
+        return Decoded(program_id, params, program=executor_program.decode(params))
+    pubs, options = _pubs(program_id, params)
+    return Decoded(program_id, params, pubs, options)
+
+
+def execute(program_id: str, params: dict, **settings: Any) -> str:
+    """`run` on the params a client POSTs: decode them, then run them."""
+    return run(decode(program_id, params), **settings)
+
+
+def execution_count(program_id: str, params: dict) -> int:
+    """`count` of the params a client POSTs."""
+    return count(decode(program_id, params))
+
+
+def count(job: Decoded) -> int:
+    """Circuit executions times shots the job asks for (estimator: parameter sets x shots)."""
+    if job.program_id == "executor":
+        return _executor_program().count(job.program)
+    if job.program_id == "sampler":
+        return sum(math.prod(pub.shape) * pub.shots for pub in job.pubs)
+    return sum(pub.parameter_values.size * _shots_for(pub.precision) for pub in job.pubs)
+
+
+def run(
+    job: Decoded,
     *,
     num_qubits: int,
     seed: int,
@@ -79,30 +116,23 @@ def execute(
     isa: IsaRules | None = None,
     noise_model: BackendNoise | None = None,
 ) -> str:
-    """Run a `sampler` or `estimator` job's params on Aer; return the /results body text.
+    """Run a decoded job on Aer; return the /results body text.
 
     With `isa`, a pub whose circuit is not ISA for the backend is refused.  With
     `noise_model`, pubs run under the backend's noise (executor jobs are refused then).
     ``started``/``finished`` bound the sampler's execution spans (virtual time); both default to
     now.  Program `executor` is answered by `executor_program`.
     """
-    if program_id == "executor":
+    if job.program_id == "executor":
         if noise_model is not None:
             raise ExecutionError(
                 "This fake does not simulate noise for executor jobs (noise=True); "
                 "use SamplerV2 or EstimatorV2, or noise=False."
             )
-        try:
-            from . import executor_program  # needs the client's executor schemas (0.50+)
-        except ImportError as missing:
-            raise ExecutionError(
-                f"The executor program needs qiskit-ibm-runtime 0.50 or newer ({missing})."
-            ) from None
-
-        return executor_program.run(
-            params, num_qubits=num_qubits, seed=seed, started=started, finished=finished
+        return _executor_program().run_decoded(
+            job.program, num_qubits=num_qubits, seed=seed, started=started, finished=finished
         )
-    pubs, options = _pubs(program_id, params)
+    pubs, options = job.pubs, job.options
     for index, pub in enumerate(pubs):
         if pub.circuit.num_qubits > num_qubits:
             raise ExecutionError(
@@ -121,7 +151,7 @@ def execute(
         raise ExecutionError("Only meas_type 'classified' is supported by this fake.")
     rng = np.random.default_rng(seed)
     try:
-        if program_id == "sampler":
+        if job.program_id == "sampler":
             result = PrimitiveResult(
                 [_sample(pub, rng, noise_model) for pub in pubs],
                 metadata={
@@ -130,7 +160,7 @@ def execute(
                 },
             )
         else:
-            level = params.get("resilience_level", DEFAULT_RESILIENCE_LEVEL)
+            level = job.params.get("resilience_level", DEFAULT_RESILIENCE_LEVEL)
             metadata = _estimator_metadata(options, level)
             result = PrimitiveResult(
                 [_estimate(pub, metadata["twirling"], rng, noise_model) for pub in pubs],
@@ -141,16 +171,15 @@ def execute(
     return json.dumps(result, cls=RuntimeEncoder)
 
 
-def execution_count(program_id: str, params: dict) -> int:
-    """Circuit executions times shots the job asks for (estimator: parameter sets x shots)."""
-    if program_id == "executor":
+def _executor_program():
+    """The executor program's module, which needs the client's executor schemas (0.50+)."""
+    try:
         from . import executor_program
-
-        return executor_program.execution_count(params)
-    pubs, _ = _pubs(program_id, params)
-    if program_id == "sampler":
-        return sum(math.prod(pub.shape) * pub.shots for pub in pubs)
-    return sum(pub.parameter_values.size * _shots_for(pub.precision) for pub in pubs)
+    except ImportError as missing:
+        raise ExecutionError(
+            f"The executor program needs qiskit-ibm-runtime 0.50 or newer ({missing})."
+        ) from None
+    return executor_program
 
 
 # --- decoding -------------------------------------------------------------------------------
@@ -207,70 +236,7 @@ def _pubs(program_id: str, params: dict) -> tuple[list[Pub], dict]:
 # --- simulation ------------------------------------------------------------------------------
 
 
-@functools.cache
-def _simulator() -> AerSimulator:
-    """One ideal simulator; single-threaded so seeded runs are reproducible (and faster here)."""
-    return AerSimulator(max_parallel_threads=1)
-
-
-@dataclass
-class _Plan:
-    """A circuit readied for Aer.
-
-    ``body`` holds every instruction but barriers and delays.  When ``stripped``, the circuit
-    was only gates then measurements, the measurements are left out of ``body``, and
-    ``sources`` says, per clbit, which entry of ``measured`` it reads (``len(measured)`` for a
-    clbit nothing writes).
-    """
-
-    body: QuantumCircuit
-    active: frozenset[int]
-    stripped: bool
-    measured: list[int]
-    sources: np.ndarray
-
-
-def _plan(circuit: QuantumCircuit, max_measured: int) -> _Plan:
-    """Ready ``circuit``; strip its measurements if they are final and at most ``max_measured``."""
-    qubit_index = {qubit: i for i, qubit in enumerate(circuit.qubits)}
-    clbit_index = {clbit: i for i, clbit in enumerate(circuit.clbits)}
-    kept, active = [], set()
-    measured: dict[int, int] = {}  # qubit -> its position in the outcome bits
-    sources = np.full(circuit.num_clbits, -1)
-    terminal = True
-    for inst in circuit.data:
-        if inst.operation.name in _IDLE:
-            continue
-        qubits = [qubit_index[q] for q in inst.qubits]
-        active.update(qubits)
-        kept.append(inst)
-        if inst.operation.name == "measure":
-            position = measured.setdefault(qubits[0], len(measured))
-            sources[clbit_index[inst.clbits[0]]] = position
-        elif not isinstance(inst.operation, Gate) or not measured.keys().isdisjoint(qubits):
-            terminal = False
-    sources[sources < 0] = len(measured)
-    stripped = terminal and len(measured) <= max_measured
-    body = circuit.copy_empty_like()
-    for inst in kept:
-        if not (stripped and inst.operation.name == "measure"):
-            body._append(inst)
-    return _Plan(body, frozenset(active), stripped, list(measured), sources)
-
-
-def _run(body: QuantumCircuit, pub: Pub, shots: int, rng: np.random.Generator, **options: Any):
-    """Run ``body`` once per parameter set of the pub; return each set's Aer data dict."""
-    parameters = body.parameters
-    count = pub.parameter_values.size
-    values = pub.parameter_values.as_array(parameters).reshape(count, len(parameters))
-    binds = [{p: values[:, j] for j, p in enumerate(parameters)}] if len(parameters) else None
-    seed = int(rng.integers(2**31))
-    job = _simulator().run(body, parameter_binds=binds, shots=shots, seed_simulator=seed, **options)
-    result = job.result()
-    return [result.data(i if binds else 0) for i in range(count)]
-
-
-def _noise_on(plan: _Plan, noise: BackendNoise) -> NoiseModel:
+def _noise_on(plan: aer.Plan, noise: BackendNoise) -> NoiseModel:
     """The backend's noise on the qubits ``plan`` touches; refused where Aer would take too long."""
     if len(plan.active) > _MAX_NOISY_QUBITS:
         raise ExecutionError(
@@ -284,12 +250,12 @@ def _sample(
     pub: SamplerPub, rng: np.random.Generator, noise: BackendNoise | None
 ) -> SamplerPubResult:
     if noise is None:
-        plan = _plan(pub.circuit, _MAX_ENUMERATED_QUBITS)
-        sample = _sample_terminal if plan.stripped else _sample_dynamic
+        plan = aer.plan(pub.circuit, aer.MAX_ENUMERATED_QUBITS)
+        sample = _sample_terminal if plan.stripped else aer.sample_dynamic
         bits = sample(plan, pub, rng)
     else:  # measurements stay in: Aer applies readout errors shot by shot
-        plan = _plan(pub.circuit, max_measured=-1)
-        bits = _sample_dynamic(plan, pub, rng, _noise_on(plan, noise))
+        plan = aer.plan(pub.circuit, max_measured=-1)
+        bits = aer.sample_dynamic(plan, pub, rng, _noise_on(plan, noise))
     bits = bits.reshape(*pub.shape, pub.shots, pub.circuit.num_clbits)
     fields = {
         creg.name: BitArray.from_bool_array(
@@ -302,12 +268,12 @@ def _sample(
     )
 
 
-def _sample_terminal(plan: _Plan, pub: SamplerPub, rng: np.random.Generator) -> np.ndarray:
+def _sample_terminal(plan: aer.Plan, pub: SamplerPub, rng: np.random.Generator) -> np.ndarray:
     """Exact outcome probabilities from Aer, shots drawn here: Aer's per-shot output is slow."""
     count, width = pub.parameter_values.size, len(plan.measured)
     if width:
         plan.body.save_probabilities(plan.measured, label="probabilities")
-        probabilities = [data["probabilities"] for data in _run(plan.body, pub, 1, rng)]
+        probabilities = [data["probabilities"] for data in aer.run(plan.body, pub, 1, rng)]
     else:
         probabilities = [np.ones(1)] * count
     outcomes = np.empty((count, pub.shots), dtype=np.int64)
@@ -320,23 +286,6 @@ def _sample_terminal(plan: _Plan, pub: SamplerPub, rng: np.random.Generator) -> 
     return qubit_bits[..., plan.sources].astype(bool)
 
 
-def _sample_dynamic(
-    plan: _Plan,
-    pub: SamplerPub,
-    rng: np.random.Generator,
-    noise_model: NoiseModel | None = None,
-) -> np.ndarray:
-    """Mid-circuit measurements, resets, control flow, noise: Aer simulates shot by shot."""
-    num_clbits = pub.circuit.num_clbits
-    width = max(1, -(-num_clbits // 8))
-    bits = []
-    for data in _run(plan.body, pub, pub.shots, rng, memory=True, noise_model=noise_model):
-        packed = b"".join(int(word, 16).to_bytes(width, "little") for word in data["memory"])
-        rows = np.frombuffer(packed, dtype=np.uint8).reshape(pub.shots, width)
-        bits.append(np.unpackbits(rows, axis=1, bitorder="little")[:, :num_clbits])
-    return np.array(bits, dtype=bool)
-
-
 def _estimate(
     pub: EstimatorPub, twirling: dict, rng: np.random.Generator, noise: BackendNoise | None
 ) -> PubResult:
@@ -347,7 +296,7 @@ def _estimate(
     Readout errors do not reach expectation values, as with the service's default measurement
     mitigation.
     """
-    plan = _plan(pub.circuit, pub.circuit.num_qubits)
+    plan = aer.plan(pub.circuit, pub.circuit.num_qubits)
     shots = _shots_for(pub.precision)
     twirled = twirling["enable_gates"] or twirling["enable_measure"]
     randomizations = twirling["num_randomizations"]
@@ -363,9 +312,9 @@ def _estimate(
         for label, (pauli, qubits) in saves.items():
             plan.body.save_expectation_value(Pauli(pauli), qubits, label=label)
         if noise is None:
-            exact = _run(plan.body, pub, 1 if plan.stripped else shots, rng)
+            exact = aer.run(plan.body, pub, 1 if plan.stripped else shots, rng)
         else:
-            exact = _run(plan.body, pub, shots, rng, noise_model=_noise_on(plan, noise))
+            exact = aer.run(plan.body, pub, shots, rng, noise_model=_noise_on(plan, noise))
     else:
         exact = [{}] * pub.parameter_values.size
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 import numpy as np
 from ibm_quantum_schemas.common import CompressedTensorModel
@@ -48,7 +49,7 @@ from qiskit_ibm_runtime.quantum_program.converters import quantum_program_from_2
 from samplomatic.exceptions import DeserializationError, SamplexError
 from samplomatic.quantum_program import CircuitItem, SamplexItem
 
-from . import execution
+from . import aer, execution
 
 SCHEMA_VERSION = "v2.0"
 
@@ -57,6 +58,15 @@ SCHEMA_VERSION = "v2.0"
 _BLOCK_QUBITS = 4
 
 Item = CircuitItem | SamplexItem
+
+
+class Decoded(NamedTuple):
+    """An executor job's params, decoded once: the model, the program as the client decodes
+    it, and each item's shape."""
+
+    model: ParamsModel
+    program: QuantumProgram
+    shapes: list[tuple[int, ...]]
 
 
 def run(
@@ -72,7 +82,21 @@ def run(
     ``started``/``finished`` bound the single execution chunk (virtual time); both default to
     now.
     """
-    model, program, shapes = _program(params)
+    return run_decoded(
+        decode(params), num_qubits=num_qubits, seed=seed, started=started, finished=finished
+    )
+
+
+def run_decoded(
+    decoded: Decoded,
+    *,
+    num_qubits: int,
+    seed: int,
+    started: datetime | None = None,
+    finished: datetime | None = None,
+) -> str:
+    """`run` on params `decode` has already read."""
+    model, program, shapes = decoded
     for index, item in enumerate(program.items):
         if item.circuit.num_qubits > num_qubits:
             raise execution.ExecutionError(
@@ -103,18 +127,19 @@ def run(
 
 def execution_count(params: dict) -> int:
     """Circuit executions times shots the program asks for."""
-    _, program, shapes = _program(params)
-    return program.shots * sum(math.prod(shape) for shape in shapes)
+    return count(decode(params))
+
+
+def count(decoded: Decoded) -> int:
+    """`execution_count` of params `decode` has already read."""
+    return decoded.program.shots * sum(math.prod(shape) for shape in decoded.shapes)
 
 
 # --- decoding -------------------------------------------------------------------------------
 
 
-def _program(params: dict) -> tuple[ParamsModel, QuantumProgram, list[tuple[int, ...]]]:
-    """Validate and decode the params; refuse what this fake cannot honour.
-
-    Returns the model, the program as the client decodes it, and each item's shape.
-    """
+def decode(params: dict) -> Decoded:
+    """Validate and decode the params; refuse what this fake cannot honour."""
     version = params.get("schema_version")
     if version != SCHEMA_VERSION:
         raise execution.ExecutionError(
@@ -146,7 +171,7 @@ def _program(params: dict) -> tuple[ParamsModel, QuantumProgram, list[tuple[int,
         ]
     except (ValueError, TypeError, KeyError, QiskitError, SamplexError, DeserializationError) as e:
         raise execution.ExecutionError(f"Invalid quantum program: {e}") from None
-    return model, program, shapes
+    return Decoded(model, program, shapes)
 
 
 # --- simulation ------------------------------------------------------------------------------
@@ -191,7 +216,7 @@ def _measure(
     column = {parameter: j for j, parameter in enumerate(circuit.parameters)}
     terminal = []
     for block, clbits in _blocks(circuit):
-        plan = execution._plan(block, execution._MAX_ENUMERATED_QUBITS)
+        plan = aer.plan(block, aer.MAX_ENUMERATED_QUBITS)
         if not plan.stripped:
             bits[..., clbits] = _sample_block(plan, values, column, shots, rng)
         elif plan.measured:
@@ -208,7 +233,7 @@ def _measure(
         relay.save_probabilities(plan.measured, label=str(label))
     columns = [column[p] for p in relay.parameters]
     distinct, row_of = np.unique(values[:, columns].astype(float), axis=0, return_inverse=True)
-    job = execution._simulator().run(
+    job = aer.simulator().run(
         relay,
         parameter_binds=[{p: distinct[:, j] for j, p in enumerate(relay.parameters)}],
         shots=1,
@@ -243,7 +268,7 @@ def _draw(probabilities: np.ndarray, shots: int, rng: np.random.Generator) -> np
 
 
 def _sample_block(
-    plan: execution._Plan,
+    plan: aer.Plan,
     values: np.ndarray,
     column: dict[Parameter, int],
     shots: int,
@@ -254,10 +279,10 @@ def _sample_block(
     if body.num_parameters:
         columns = [column[p] for p in body.parameters]
         bindings = BindingsArray({tuple(body.parameters): values[:, columns]})
-        return execution._sample_dynamic(plan, SamplerPub(body, bindings, shots), rng)
+        return aer.sample_dynamic(plan, SamplerPub(body, bindings, shots), rng)
     # One run of count * shots: every parameter set needs shots of its own.
     pub = SamplerPub(body, None, count * shots)
-    return execution._sample_dynamic(plan, pub, rng).reshape(count, shots, body.num_clbits)
+    return aer.sample_dynamic(plan, pub, rng).reshape(count, shots, body.num_clbits)
 
 
 def _blocks(circuit: QuantumCircuit) -> list[tuple[QuantumCircuit, list[int]]]:
@@ -282,7 +307,7 @@ def _blocks(circuit: QuantumCircuit) -> list[tuple[QuantumCircuit, list[int]]]:
     kept = []
     for inst in circuit.data:
         nodes = [index[bit] for bit in (*inst.qubits, *inst.clbits)]
-        if inst.operation.name in execution._IDLE or not nodes:
+        if inst.operation.name in aer.IDLE or not nodes:
             continue
         for node in nodes[1:]:
             parent[root(node)] = root(nodes[0])

@@ -70,6 +70,14 @@ class Scheduler:
         self._session_pending: dict[str, list[Job]] = {}
         #: Since when each open session has had nothing queued (its 30-minute timeout runs).
         self._idle_since: dict[str, datetime] = {}
+        #: Each session not closed, in creation order, with when it next changes by itself
+        #: (`_session_event_time`), recomputed only when the session or its queue changes: a
+        #: job's cost must not grow with the sessions left open beside it.
+        self._session_due: dict[str, datetime | None] = {}
+        #: The earliest of `_session_due`, or `_STALE` after a change.
+        self._next_session_due: datetime | None | object = None
+        #: The active dedicated session of each backend: it owns that QPU.
+        self._holders: dict[str, Session] = {}
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -86,8 +94,24 @@ class Scheduler:
     def next_event_time(self) -> datetime | None:
         """When the platform's state will next change by itself, or None if it never will."""
         times = [t for t in map(self._job_event_time, self._pending) if t is not None]
-        times += [t for t in map(self._session_event_time, self._live_sessions()) if t is not None]
+        if (session_due := self._earliest_session_due()) is not None:
+            times.append(session_due)
         return min(times, default=None)
+
+    def _earliest_session_due(self) -> datetime | None:
+        if self._next_session_due is _STALE:
+            due = [t for t in self._session_due.values() if t is not None]
+            self._next_session_due = min(due, default=None)
+        return self._next_session_due  # type: ignore[return-value]
+
+    def _changed(self, session: Session) -> None:
+        """Recompute when `session` next changes by itself; call after any change to it or to
+        its queue."""
+        if session.state == S.CLOSED:
+            self._session_due.pop(session.session_id, None)
+        else:
+            self._session_due[session.session_id] = self._session_event_time(session)
+        self._next_session_due = _STALE
 
     def _job_event_time(self, job: Job) -> datetime | None:
         if job.state == J.RUNNING:
@@ -114,7 +138,10 @@ class Scheduler:
         for job in [j for j in self._pending if j.state == J.RUNNING]:
             if self._job_event_time(job) <= now:  # type: ignore[operator]
                 self._finish(job)
-        for session in self._live_sessions():
+        due = [
+            self.sessions[sid] for sid, t in self._session_due.items() if t is not None and t <= now
+        ]
+        for session in due:
             if session.expires_at is not None and session.expires_at <= now:
                 self._end_session(session, "max_time", "the session reached its maximum time")
             elif session.state == S.ACTIVE and not self._pending_of(session):
@@ -131,6 +158,7 @@ class Scheduler:
         self.sessions[session.session_id] = session
         self._session_pending[session.session_id] = []
         self._idle_since[session.session_id] = session.created
+        self._changed(session)
         self._notify(session, None, session.state)
 
     def submit(self, job: Job) -> None:
@@ -142,6 +170,7 @@ class Scheduler:
         self._pending.append(job)
         if session is not None:
             self._session_pending[session.session_id].append(job)
+            self._changed(session)
         self._record(job.created, f"job {job.job_id} queued")
         self._notify(job, None, job.state)
         self._start_ready_jobs()
@@ -160,9 +189,6 @@ class Scheduler:
             self._end_session(session, "cancel", "the session was cancelled")
 
     # -- internals ----------------------------------------------------------------------------
-
-    def _live_sessions(self) -> list[Session]:
-        return [s for s in self.sessions.values() if s.state != S.CLOSED]
 
     def has_running_job(self, session: Session) -> bool:
         return any(job.state == J.RUNNING for job in self._pending_of(session))
@@ -230,14 +256,7 @@ class Scheduler:
         return self.sessions[job.session_id].mode
 
     def _active_session_on(self, backend_name: str) -> Session | None:
-        return next(
-            (
-                s
-                for s in self.sessions.values()
-                if s.state == S.ACTIVE and s.mode == "dedicated" and s.backend_name == backend_name
-            ),
-            None,
-        )
+        return self._holders.get(backend_name)
 
     def _start(self, job: Job) -> None:
         now = self.now
@@ -280,12 +299,12 @@ class Scheduler:
         session.qpu_seconds += job.quantum_seconds
         if job.started is not None:
             session.last_job_completed = now
-        if self._pending_of(session):
-            return
-        if session.state == S.OPEN:
-            self._idle_since[session.session_id] = now  # its open timeout starts again
-        if session.state != S.CLOSED and not session.accepting_jobs:
-            self._close(session, "close")  # however the last job ended, nothing is left
+        if not self._pending_of(session):
+            if session.state == S.OPEN:
+                self._idle_since[session.session_id] = now  # its open timeout starts again
+            if session.state != S.CLOSED and not session.accepting_jobs:
+                self._close(session, "close")  # however the last job ended, nothing is left
+        self._changed(session)
 
     def _end_session(self, session: Session, closed_by: str, why: str) -> None:
         """Close at once: running jobs go on, queued jobs fail (cancel() and max time)."""
@@ -303,6 +322,14 @@ class Scheduler:
     def _move(self, session: Session, state: str) -> None:
         old = session.state
         session.enter(state, self.now)
+        if session.mode == "dedicated":
+            # One dedicated session at most is active per backend: while one is, only its jobs
+            # start, and another becomes active only when one of its jobs starts.
+            if state == S.ACTIVE:
+                self._holders[session.backend_name] = session
+            elif self._holders.get(session.backend_name) is session:
+                del self._holders[session.backend_name]
+        self._changed(session)
         self._notify(session, old, state)
 
 
@@ -312,6 +339,10 @@ class JobRejected(Exception):
     def __init__(self, reason: str, code: int = VALIDATION_ERROR_CODE) -> None:
         super().__init__(reason)
         self.reason, self.code = reason, code
+
+
+#: `Scheduler._next_session_due` before it is recomputed.
+_STALE = object()
 
 
 def _seconds(value: float) -> timedelta:

@@ -382,8 +382,9 @@ class Platform:
             self._record(job.started, f"fault fired: job {job.job_id} fails ({fault.code})")
             raise JobRejected(fault.reason, fault.code)
         try:
+            decoded = execution.decode(job.program_id, job.params)
             if job.program_id == "sampler":
-                executions = execution.execution_count(job.program_id, job.params)
+                executions = execution.count(decoded)
                 if executions > MAX_SAMPLER_EXECUTIONS:
                     raise JobRejected(
                         f"The job asks for {executions:,} executions (circuits x shots); "
@@ -392,9 +393,8 @@ class Platform:
             seconds = self._duration(job)
             started = job.started
             backend = self.backends[job.backend_name]
-            job.results = execution.execute(
-                job.program_id,
-                job.params,
+            job.results = execution.run(
+                decoded,
                 num_qubits=backend.num_qubits,
                 isa=backend.isa,
                 seed=self._ids.job_seed(job.program_id, job.backend_name, job.tags, job.params),

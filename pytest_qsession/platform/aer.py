@@ -1,0 +1,107 @@
+"""The Aer plumbing the sampler, estimator and executor programs share.
+
+A circuit is readied for Aer by `plan` (idle instructions dropped, final measurements stripped
+when cheaper to enumerate), run with `run` on one seeded simulator, and sampled shot by shot
+with `sample_dynamic` where the outcome cannot be enumerated.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+import numpy as np
+from qiskit.circuit import Gate, QuantumCircuit
+from qiskit.primitives.containers.estimator_pub import EstimatorPub
+from qiskit.primitives.containers.sampler_pub import SamplerPub
+from qiskit_aer import AerSimulator
+from qiskit_aer.noise import NoiseModel
+
+# Beyond this many measured qubits, enumerating 2**m outcome probabilities costs more than
+# letting Aer sample the shots itself.
+MAX_ENUMERATED_QUBITS = 16
+#: Instructions that do nothing on an ideal simulator.
+IDLE = frozenset({"barrier", "delay"})
+
+Pub: TypeAlias = SamplerPub | EstimatorPub
+
+
+@functools.cache
+def simulator() -> AerSimulator:
+    """One ideal simulator; single-threaded so seeded runs are reproducible (and faster here)."""
+    return AerSimulator(max_parallel_threads=1)
+
+
+@dataclass
+class Plan:
+    """A circuit readied for Aer.
+
+    ``body`` holds every instruction but barriers and delays.  When ``stripped``, the circuit
+    was only gates then measurements, the measurements are left out of ``body``, and
+    ``sources`` says, per clbit, which entry of ``measured`` it reads (``len(measured)`` for a
+    clbit nothing writes).
+    """
+
+    body: QuantumCircuit
+    active: frozenset[int]
+    stripped: bool
+    measured: list[int]
+    sources: np.ndarray
+
+
+def plan(circuit: QuantumCircuit, max_measured: int) -> Plan:
+    """Ready ``circuit``; strip its measurements if they are final and at most ``max_measured``."""
+    qubit_index = {qubit: i for i, qubit in enumerate(circuit.qubits)}
+    clbit_index = {clbit: i for i, clbit in enumerate(circuit.clbits)}
+    kept, active = [], set()
+    measured: dict[int, int] = {}  # qubit -> its position in the outcome bits
+    sources = np.full(circuit.num_clbits, -1)
+    terminal = True
+    for inst in circuit.data:
+        if inst.operation.name in IDLE:
+            continue
+        qubits = [qubit_index[q] for q in inst.qubits]
+        active.update(qubits)
+        kept.append(inst)
+        if inst.operation.name == "measure":
+            position = measured.setdefault(qubits[0], len(measured))
+            sources[clbit_index[inst.clbits[0]]] = position
+        elif not isinstance(inst.operation, Gate) or not measured.keys().isdisjoint(qubits):
+            terminal = False
+    sources[sources < 0] = len(measured)
+    stripped = terminal and len(measured) <= max_measured
+    body = circuit.copy_empty_like()
+    for inst in kept:
+        if not (stripped and inst.operation.name == "measure"):
+            body._append(inst)
+    return Plan(body, frozenset(active), stripped, list(measured), sources)
+
+
+def run(body: QuantumCircuit, pub: Pub, shots: int, rng: np.random.Generator, **options: Any):
+    """Run ``body`` once per parameter set of the pub; return each set's Aer data dict."""
+    parameters = body.parameters
+    count = pub.parameter_values.size
+    values = pub.parameter_values.as_array(parameters).reshape(count, len(parameters))
+    binds = [{p: values[:, j] for j, p in enumerate(parameters)}] if len(parameters) else None
+    seed = int(rng.integers(2**31))
+    job = simulator().run(body, parameter_binds=binds, shots=shots, seed_simulator=seed, **options)
+    result = job.result()
+    return [result.data(i if binds else 0) for i in range(count)]
+
+
+def sample_dynamic(
+    plan: Plan,
+    pub: SamplerPub,
+    rng: np.random.Generator,
+    noise_model: NoiseModel | None = None,
+) -> np.ndarray:
+    """Mid-circuit measurements, resets, control flow, noise: Aer simulates shot by shot."""
+    num_clbits = pub.circuit.num_clbits
+    width = max(1, -(-num_clbits // 8))
+    bits = []
+    for data in run(plan.body, pub, pub.shots, rng, memory=True, noise_model=noise_model):
+        packed = b"".join(int(word, 16).to_bytes(width, "little") for word in data["memory"])
+        rows = np.frombuffer(packed, dtype=np.uint8).reshape(pub.shots, width)
+        bits.append(np.unpackbits(rows, axis=1, bitorder="little")[:, :num_clbits])
+    return np.array(bits, dtype=bool)
