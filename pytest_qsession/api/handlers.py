@@ -33,7 +33,9 @@ _STATUS_REASON = {ONLINE: "available", PAUSED: "paused"}
 
 
 def list_backends(ctx: Context, request: Request) -> Reply:
-    devices = [_device(b) for b in ctx.platform.backends.values()]
+    """The mock twins are listed only with `include_mocks=true` (which 0.51 always sends)."""
+    mocks = bool(_bool(request.param("include_mocks")))
+    devices = [_device(b) for b in ctx.platform.backends.values() if mocks or not b.mock]
     return json_reply(versions.backends_listing(versions.requested(request), devices))
 
 
@@ -45,6 +47,7 @@ def _device(backend: Backend) -> dict[str, Any]:
         "queue_length": backend.queue_length,
         "qubits": backend.num_qubits,
         "physical_qubits": physical_qubits(backend),
+        **({"class": "mock"} if backend.mock else {}),
     }
 
 
@@ -204,6 +207,7 @@ def list_jobs(ctx: Context, request: Request) -> Reply:
         limit=_int(request, "limit"),
         offset=_int(request, "offset") or 0,
         descending=request.param("sort") != "ASC",
+        include_mocks=bool(_bool(request.param("include_mocks"))),
     )
     page, count = ctx.platform.jobs(query)
     version = versions.requested(request)

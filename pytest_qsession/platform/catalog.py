@@ -8,6 +8,7 @@ builds the same `Target` from our answers as it would from the real service.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -52,6 +53,8 @@ class Backend:
     paused: bool = False
     operational: bool = True
     snapshot: str = ""
+    #: A `mock_*` twin (`class: "mock"` in `/backends`): where `dry_run=True` jobs go.
+    mock: bool = False
 
     def __post_init__(self) -> None:
         self.snapshot = self.snapshot or self.name
@@ -120,6 +123,21 @@ def _coupler_count(configuration_text: str) -> int:
 def _calibration_id(properties_text: str) -> str:
     updated = str(json.loads(properties_text).get("last_update_date", ""))
     return "cal-" + "".join(ch for ch in updated[:19] if ch.isdigit())
+
+
+def mock_name(name: str) -> str:
+    """The name of a backend's mock twin, by the client's own rule: the first word becomes
+    `mock` (`ibm_fez` -> `mock_fez`)."""
+    return re.sub(r"^[^_]+", "mock", name)
+
+
+def mock_twin(backend: Backend) -> Backend:
+    """The backend's mock device: the same snapshot under its mock name, with no queue (chosen:
+    its jobs run on Aer like any other, where the service returns random data of the same
+    shape)."""
+    twin = load_backend(mock_name(backend.name), snapshot=backend.snapshot)
+    twin.mock = True
+    return twin
 
 
 def available_names() -> list[str]:

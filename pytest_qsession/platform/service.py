@@ -54,6 +54,8 @@ class JobQuery:
     limit: int | None = None
     offset: int = 0
     descending: bool = True
+    #: Jobs on mock backends (`dry_run=True`) are listed only when asked for.
+    include_mocks: bool = False
 
 
 class Platform:
@@ -89,6 +91,9 @@ class Platform:
         for alias, snapshot in options.backend_aliases.items():
             queue = catalog.DEFAULT_BACKENDS.get(snapshot, 0)
             self.backends[alias] = catalog.load_backend(alias, queue, snapshot=snapshot)
+        for backend in list(self.backends.values()):  # the service lists a mock twin of each
+            twin = catalog.mock_twin(backend)
+            self.backends.setdefault(twin.name, twin)
         self.scheduler = Scheduler(
             Settings(
                 plan=self.plan,
@@ -347,7 +352,11 @@ class Platform:
         """The page of jobs matching `query` and the total count of matches."""
         with self.lock:
             self.sync()
-            matches = [j for j in self.scheduler.jobs if _matches(j, query)]
+            matches = [
+                j
+                for j in self.scheduler.jobs
+                if _matches(j, query) and (query.include_mocks or not self.backends[j.backend_name].mock)
+            ]
             if query.descending:
                 matches.reverse()  # submission order is creation order
             end = None if query.limit is None else query.offset + query.limit
