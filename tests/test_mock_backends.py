@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 import requests
-from qiskit_ibm_runtime import SamplerV2
+from qiskit_ibm_runtime import SamplerV2, Session
+from qiskit_ibm_runtime.exceptions import IBMRuntimeError
 
 from circuits import bell
 from conftest import needs_client
@@ -60,3 +61,12 @@ def test_a_dry_run_on_a_mock_backend_stays_there(fake_runtime, service, isa):
 
     assert job.backend().name == "mock_fez"
     assert job.result()[0].data.meas.num_shots == 4096
+
+
+@needs_client("0.51", "dry_run=True on SamplerV2.run")
+def test_a_dry_run_in_a_session_on_the_real_backend_is_refused(fake_runtime, backend, isa):
+    with Session(backend=backend) as session:
+        with pytest.raises(IBMRuntimeError, match="does not match the backend of session"):
+            SamplerV2(mode=session).run([isa(bell(), backend)], dry_run=True)
+
+    assert fake_runtime.jobs == []

@@ -10,8 +10,16 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..platform.catalog import OFFLINE, ONLINE, PAUSED, Backend, physical_qubits, status_of
-from ..platform.errors import bad_request
+from ..platform.catalog import (
+    OFFLINE,
+    ONLINE,
+    PAUSED,
+    Backend,
+    calibration_id,
+    physical_qubits,
+    status_of,
+)
+from ..platform.errors import bad_request, not_found
 from ..platform.jobs import USER_ID, Job
 from ..platform.service import JobQuery
 from ..platform.sessions import ACTIVE, INACTIVE, Session
@@ -52,11 +60,21 @@ def _device(backend: Backend) -> dict[str, Any]:
 
 
 def backend_configuration(ctx: Context, request: Request, name: str) -> Reply:
-    return _text(ctx.platform.backend(name).configuration_text, "application/json")
+    return _text(_calibrated(ctx, request, name).configuration_text, "application/json")
 
 
 def backend_properties(ctx: Context, request: Request, name: str) -> Reply:
-    return _text(ctx.platform.backend(name).properties_text, "application/json")
+    return _text(_calibrated(ctx, request, name).properties_text, "application/json")
+
+
+def _calibrated(ctx: Context, request: Request, name: str) -> Backend:
+    """The backend, if the `calibration_id` the request names (if any) is its own: each backend
+    has one calibration, its snapshot's; another is a 404 (chosen status and wording)."""
+    backend = ctx.platform.backend(name)
+    wanted = request.param("calibration_id")
+    if wanted is not None and wanted != calibration_id(backend):
+        raise not_found("Calibration", f"{wanted} of backend {name}")
+    return backend
 
 
 def backend_defaults(ctx: Context, request: Request, name: str) -> Reply:
