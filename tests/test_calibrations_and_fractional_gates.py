@@ -5,11 +5,15 @@ calibration (its snapshot's), and `use_fractional_gates=True` gets the Heron con
 from __future__ import annotations
 
 import inspect
+import math
 
 import pytest
 import requests
-from qiskit_ibm_runtime import QiskitRuntimeService
+from qiskit import QuantumCircuit
 from qiskit.providers.exceptions import QiskitBackendNotFoundError
+from qiskit.transpiler import generate_preset_pass_manager
+from qiskit_ibm_runtime import QiskitRuntimeService, SamplerV2
+from qiskit_ibm_runtime.exceptions import IBMInputValueError
 
 from pytest_qsession.platform import catalog
 
@@ -48,3 +52,44 @@ def test_the_client_gets_a_backend_for_its_own_calibration_only(fake_runtime, se
     assert backend.calibration_id == own and backend.target.num_qubits == 127
     with pytest.raises(QiskitBackendNotFoundError):
         service.backend("ibm_sherbrooke", calibration_id="cal-19990101000000")
+
+
+def _rzz_circuit() -> QuantumCircuit:
+    circuit = QuantumCircuit(2, name="rzz")
+    circuit.rx(math.pi / 2, 0)
+    circuit.rzz(math.pi / 4, 0, 1)
+    circuit.measure_all()
+    return circuit
+
+
+@pytest.mark.fake_runtime(backends=["ibm_fez"])
+def test_fractional_gates_are_in_a_heron_target_only_when_asked_for(fake_runtime, service):
+    fractional = service.backend("ibm_fez", use_fractional_gates=True).target
+    plain = service.backend("ibm_fez").target
+
+    assert {"rzz", "rx"} <= set(fractional.operation_names)
+    assert set(fractional.qargs_for_operation_name("rzz")) == set(
+        fractional.qargs_for_operation_name("cz")
+    )
+    assert fractional["rzz"][(0, 1)].error is not None  # calibrated, from the properties
+    assert not {"rzz", "rx"} & set(plain.operation_names)
+
+
+@pytest.mark.fake_runtime(backends=["ibm_fez"])
+def test_an_rzz_circuit_runs_on_the_fractional_backend_and_is_not_isa_without_it(fake_runtime, service):
+    fractional = service.backend("ibm_fez", use_fractional_gates=True)
+    manager = generate_preset_pass_manager(optimization_level=1, backend=fractional)
+    circuit = manager.run(_rzz_circuit())
+    assert "rzz" in circuit.count_ops()
+
+    counts = SamplerV2(mode=fractional).run([circuit]).result()[0].data.meas.get_counts()
+
+    assert set(counts) == {"00", "01"}  # rx(pi/2) splits q0; rzz is diagonal, q1 stays 0
+    with pytest.raises(IBMInputValueError, match=r"The instruction r(x|zz) on qubits .* is not supported"):
+        SamplerV2(mode=service.backend("ibm_fez")).run([circuit])
+    assert len(fake_runtime.jobs) == 1
+
+
+def test_an_eagle_device_has_no_fractional_gates(fake_runtime, service):
+    with pytest.raises(IBMInputValueError, match="does not support fractional gates"):
+        service.backend("ibm_sherbrooke", use_fractional_gates=True)

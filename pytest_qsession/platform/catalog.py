@@ -150,10 +150,42 @@ def _texts(snapshot: str, served_as: str | None = None) -> tuple[str, str]:
     """The snapshot's configuration and properties; every field naming the backend renamed to
     `served_as` (a JSON string equal to the snapshot's name is a name-bearing field)."""
     conf, props = _snapshot_files()[snapshot]
-    texts = conf.read_text(encoding="utf-8"), props.read_text(encoding="utf-8")
+    props_text = props.read_text(encoding="utf-8")
+    texts = _with_fractional_gates(conf.read_text(encoding="utf-8"), props_text), props_text
     if served_as is None or served_as == snapshot:
         return texts
     return tuple(t.replace(json.dumps(snapshot), json.dumps(served_as)) for t in texts)  # type: ignore[return-value]
+
+
+#: The fractional gates of Heron devices, as the service lists them in `gates`.
+_FRACTIONAL_GATES = {
+    "rx": {"parameters": ["theta"], "qasm_def": "gate rx(theta) q { U(theta, -pi/2, pi/2) q; }"},
+    "rzz": {
+        "parameters": ["theta"],
+        "qasm_def": "gate rzz(theta) q0, q1 { CX q0, q1; U(0, 0, theta) q1; CX q0, q1; }",
+    },
+}
+
+
+def _with_fractional_gates(configuration_text: str, properties_text: str) -> str:
+    """The configuration the service serves: with `rx` and `rzz` where the device has them.
+
+    The client's snapshots of Heron devices were saved with the fractional gates filtered out
+    of the configuration (the client filters what it is served unless
+    `use_fractional_gates=True`), while their properties still calibrate `rx` on every qubit and
+    `rzz` on every coupling. Those put the gates back, on the qubits the properties name.
+    """
+    gates = json.loads(properties_text).get("gates") or []
+    qubits = {name: [g["qubits"] for g in gates if g.get("gate") == name] for name in _FRACTIONAL_GATES}
+    conf = json.loads(configuration_text)
+    missing = [n for n in _FRACTIONAL_GATES if qubits[n] and n not in conf.get("basis_gates", [])]
+    if not missing:
+        return configuration_text
+    for name in missing:
+        conf["basis_gates"].append(name)
+        conf.setdefault("supported_instructions", []).append(name)
+        conf["gates"].append({"name": name, **_FRACTIONAL_GATES[name], "coupling_map": qubits[name]})
+    return json.dumps(conf)
 
 
 @lru_cache(maxsize=None)
