@@ -7,8 +7,12 @@ from datetime import timedelta
 
 import pytest
 import requests
+from packaging.version import Version
+from qiskit.providers.exceptions import QiskitBackendNotFoundError
 from qiskit_ibm_runtime import QiskitRuntimeService
 from qiskit_ibm_runtime.accounts.exceptions import InvalidAccountError
+
+from conftest import CLIENT, needs_client
 
 IAM = "https://iam.cloud.ibm.com/identity/token"
 API = "https://quantum.cloud.ibm.com/api/v1"
@@ -20,12 +24,11 @@ def _token(api_key: str) -> requests.Response:
     return requests.post(IAM, data=form)
 
 
-def test_a_rejected_api_key_fails_sign_in_as_iam_answers_an_unknown_key(fake_runtime):
+def test_iam_answers_a_rejected_key_as_a_key_it_does_not_know(fake_runtime):
     fake_runtime.reject_api_key()
 
-    with pytest.raises(InvalidAccountError, match="Please check that you are using a valid API token"):
-        QiskitRuntimeService()
     refusal = _token(fake_runtime.token)
+
     assert refusal.status_code == 400
     body = refusal.json()
     assert (body["errorCode"], body["errorMessage"]) == (
@@ -33,6 +36,24 @@ def test_a_rejected_api_key_fails_sign_in_as_iam_answers_an_unknown_key(fake_run
         "Provided API key could not be found.",
     )
     assert body["context"]["requestType"] == "incoming.Identity_Token"
+
+
+@needs_client("0.41", "the client stops at IAM's refusal (0.40 sends the key itself instead)")
+def test_a_rejected_api_key_fails_sign_in(fake_runtime):
+    fake_runtime.reject_api_key()
+
+    with pytest.raises(InvalidAccountError, match="Please check that you are using a valid API token"):
+        QiskitRuntimeService()
+
+
+@pytest.mark.skipif(CLIENT >= Version("0.41"), reason="0.40 only: it falls back to sending the key")
+def test_an_old_client_sending_a_rejected_key_itself_finds_no_backend(fake_runtime):
+    fake_runtime.reject_api_key()
+
+    with pytest.warns(UserWarning, match="Provided API key could not be found"):
+        service = QiskitRuntimeService()  # the runtime API refuses its requests with 401
+    with pytest.raises(QiskitBackendNotFoundError):
+        service.backend("ibm_fez")
 
 
 def test_only_the_rejected_key_is_refused(fake_runtime):

@@ -124,17 +124,24 @@ def iam_token(ctx: Context, request: Request) -> Reply:
     )
 
 
-def refuse_expired_token(ctx: Context, request: Request) -> Reply | None:
-    """401 for a runtime API request whose bearer token (one the fake issued) is past its `exp`,
-    as the service refuses it (chosen wording); None to go on. The client renews its token at
-    80% of its lifetime, so only a client that kept one too long meets this. Tokens the fake did
-    not issue (other SDKs calling the REST API with any bearer) are not checked."""
-    claims = _claims(request.headers.get("authorization", ""))
+def refuse_bad_token(ctx: Context, request: Request) -> Reply | None:
+    """401 for a runtime API request whose bearer token is one the fake issued and is past its
+    `exp`, or is a rejected API key itself (clients before 0.41 send the key when IAM refuses
+    it), as the service refuses them (chosen wording); None to go on. The client renews its
+    token at 80% of its lifetime, so only a client that kept one too long meets the first.
+    Other tokens (other SDKs calling the REST API with any bearer) are not checked."""
+    authorization = request.headers.get("authorization", "")
+    if authorization.partition(" ")[2] in ctx.account.rejected_keys:
+        return _unauthorized("The access token is not valid: sign in with a valid API key.")
+    claims = _claims(authorization)
     if claims.get("iss") != ISSUER or not isinstance(claims.get("exp"), int):
         return None
     if ctx.token_now() < claims["exp"]:
         return None
-    message = "The access token has expired: request a new one from IAM."
+    return _unauthorized("The access token has expired: request a new one from IAM.")
+
+
+def _unauthorized(message: str) -> Reply:
     return json_reply({"errors": [{"code": 401, "message": message}]}, status=401)
 
 

@@ -107,7 +107,7 @@ class App:
         return self._injected(fault, f"{name} processed ({reply.status}), then")
 
     def _dispatch(self, service: str, path: str, request: Request) -> Reply:
-        if service == "runtime" and (refusal := cloud.refuse_expired_token(self.context, request)):
+        if service == "runtime" and (refusal := cloud.refuse_bad_token(self.context, request)):
             return refusal
         for route in ROUTES:
             if route.service != service or route.method != request.method:
