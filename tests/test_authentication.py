@@ -3,16 +3,16 @@ runtime API refusing an IAM token past its `exp` (which the client renews before
 
 from __future__ import annotations
 
+import warnings
 from datetime import timedelta
 
 import pytest
 import requests
-from packaging.version import Version
 from qiskit.providers.exceptions import QiskitBackendNotFoundError
 from qiskit_ibm_runtime import QiskitRuntimeService
 from qiskit_ibm_runtime.accounts.exceptions import InvalidAccountError
 
-from conftest import CLIENT, needs_client
+from conftest import needs_client
 
 IAM = "https://iam.cloud.ibm.com/identity/token"
 API = "https://quantum.cloud.ibm.com/api/v1"
@@ -38,7 +38,7 @@ def test_iam_answers_a_rejected_key_as_a_key_it_does_not_know(fake_runtime):
     assert body["context"]["requestType"] == "incoming.Identity_Token"
 
 
-@needs_client("0.41", "the client stops at IAM's refusal (0.40 sends the key itself instead)")
+@needs_client("0.51", "the client lists instances through Global Search, which IAM's refusal stops")
 def test_a_rejected_api_key_fails_sign_in(fake_runtime):
     fake_runtime.reject_api_key()
 
@@ -46,14 +46,17 @@ def test_a_rejected_api_key_fails_sign_in(fake_runtime):
         QiskitRuntimeService()
 
 
-@pytest.mark.skipif(CLIENT >= Version("0.41"), reason="0.40 only: it falls back to sending the key")
-def test_an_old_client_sending_a_rejected_key_itself_finds_no_backend(fake_runtime):
+def test_a_rejected_api_key_gets_no_backend_with_any_client(fake_runtime):
+    """Clients that skip Global Search (0.40, 0.41 with a CRN) warn and send the key itself as the
+    credential; the runtime API refuses it with 401, so they find no backend."""
     fake_runtime.reject_api_key()
 
-    with pytest.warns(UserWarning, match="Provided API key could not be found"):
-        service = QiskitRuntimeService()  # the runtime API refuses its requests with 401
-    with pytest.raises(QiskitBackendNotFoundError):
-        service.backend("ibm_fez")
+    with pytest.raises((InvalidAccountError, QiskitBackendNotFoundError)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "API Key will be used instead"
+            QiskitRuntimeService().backend("ibm_fez")
+    key_as_credential = {**HEADERS, "Authorization": f"apikey {fake_runtime.token}"}
+    assert requests.get(f"{API}/backends", headers=key_as_credential).status_code == 401
 
 
 def test_only_the_rejected_key_is_refused(fake_runtime):
