@@ -70,3 +70,13 @@ def test_a_dry_run_in_a_session_on_the_real_backend_is_refused(fake_runtime, bac
             SamplerV2(mode=session).run([isa(bell(), backend)], dry_run=True)
 
     assert fake_runtime.jobs == []
+
+
+@needs_client("0.51", "dry_run=True sends executor jobs to the mock twin")
+def test_an_executor_sampler_dry_run_runs_on_the_mock_twin(fake_runtime, service, backend, isa):
+    from qiskit_ibm_runtime.executor_sampler import Sampler
+
+    job = Sampler(mode=backend).run([isa(bell(), backend)], dry_run=True)
+
+    assert fake_runtime.job(job).backend_name == "mock_sherbrooke"
+    assert job.result()[0].data.meas.num_shots == 4096
