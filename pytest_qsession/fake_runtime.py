@@ -181,7 +181,8 @@ class FakeRuntime:
         key = self.account.api_key if api_key is None else api_key
         with self.platform.lock:
             self.account.rejected_keys.add(key)
-            self.platform.note("IAM now rejects API key " + (key[:4] + "…" if len(key) > 4 else key))
+            shown = key[:4] + "…" if len(key) > 4 else key
+            self.platform.note(f"IAM now rejects API key {shown}")
 
     # -- making the service misbehave -----------------------------------------------------------
 

@@ -177,7 +177,9 @@ def _with_fractional_gates(configuration_text: str, properties_text: str) -> str
     `rzz` on every coupling. Those put the gates back, on the qubits the properties name.
     """
     gates = json.loads(properties_text).get("gates") or []
-    qubits = {name: [g["qubits"] for g in gates if g.get("gate") == name] for name in _FRACTIONAL_GATES}
+    qubits = {
+        name: [g["qubits"] for g in gates if g.get("gate") == name] for name in _FRACTIONAL_GATES
+    }
     conf = json.loads(configuration_text)
     missing = [n for n in _FRACTIONAL_GATES if qubits[n] and n not in conf.get("basis_gates", [])]
     if not missing:
@@ -185,7 +187,8 @@ def _with_fractional_gates(configuration_text: str, properties_text: str) -> str
     for name in missing:
         conf["basis_gates"].append(name)
         conf.setdefault("supported_instructions", []).append(name)
-        conf["gates"].append({"name": name, **_FRACTIONAL_GATES[name], "coupling_map": qubits[name]})
+        gate = {"name": name, **_FRACTIONAL_GATES[name], "coupling_map": qubits[name]}
+        conf["gates"].append(gate)
     return json.dumps(conf)
 
 

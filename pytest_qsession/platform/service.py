@@ -352,15 +352,15 @@ class Platform:
         """The page of jobs matching `query` and the total count of matches."""
         with self.lock:
             self.sync()
-            matches = [
-                j
-                for j in self.scheduler.jobs
-                if _matches(j, query) and (query.include_mocks or not self.backends[j.backend_name].mock)
-            ]
+            listed = [j for j in self.scheduler.jobs if _matches(j, query)]
+            matches = [j for j in listed if query.include_mocks or not self._on_mock(j)]
             if query.descending:
                 matches.reverse()  # submission order is creation order
             end = None if query.limit is None else query.offset + query.limit
             return matches[query.offset : end], len(matches)
+
+    def _on_mock(self, job: Job) -> bool:
+        return self.backends[job.backend_name].mock
 
     def qpu_seconds(self) -> float:
         """QPU time the instance has used: every ended job's, up to now."""
