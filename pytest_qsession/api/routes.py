@@ -107,8 +107,6 @@ class App:
         return self._injected(fault, f"{name} processed ({reply.status}), then")
 
     def _dispatch(self, service: str, path: str, request: Request) -> Reply:
-        if service == "runtime" and (refusal := cloud.refuse_bad_token(self.context, request)):
-            return refusal
         for route in ROUTES:
             if route.service != service or route.method != request.method:
                 continue
@@ -135,6 +133,8 @@ class App:
         return reply
 
     def _call(self, route: Route, request: Request, path_params: dict[str, str]) -> Reply:
+        if route.service == "runtime" and (refusal := cloud.refuse_bad_token(self.context, request)):
+            return refusal
         try:
             with self.context.platform.lock:
                 return route.handler(self.context, request, **path_params)
