@@ -18,6 +18,7 @@ from qiskit_ibm_runtime.exceptions import IBMInputValueError
 from pytest_qsession.platform import catalog
 
 API = "https://quantum.cloud.ibm.com/api/v1"
+AUTH = {"Authorization": "Bearer any-token"}  # the runtime API wants one, as the service does
 
 needs_calibration_id = pytest.mark.skipif(
     "calibration_id" not in inspect.signature(QiskitRuntimeService.backend).parameters,
@@ -34,8 +35,8 @@ def test_an_unknown_calibration_id_is_a_404_and_the_backends_own_is_served(fake_
     own = _own_calibration("ibm_sherbrooke")
     url = f"{API}/backends/ibm_sherbrooke/{resource}"
 
-    assert requests.get(url, params={"calibration_id": own}).status_code == 200
-    unknown = requests.get(url, params={"calibration_id": own + "0"})
+    assert requests.get(url, params={"calibration_id": own}, headers=AUTH).status_code == 200
+    unknown = requests.get(url, params={"calibration_id": own + "0"}, headers=AUTH)
 
     assert unknown.status_code == 404
     assert unknown.json()["errors"][0]["message"] == (

@@ -13,7 +13,7 @@ from circuits import bell
 from conftest import needs_client
 
 API = "https://quantum.cloud.ibm.com/api/v1"
-V2 = {"IBM-API-Version": "2026-04-15"}
+V2 = {"IBM-API-Version": "2026-04-15", "Authorization": "Bearer any-token"}  # as the service wants
 
 
 @pytest.mark.fake_runtime(backends=["ibm_fez", "ibm_sherbrooke"])

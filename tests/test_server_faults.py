@@ -11,6 +11,7 @@ import requests
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 pytestmark = pytest.mark.fake_runtime(backends=["ibm_fez", "ibmq_manila"])
+AUTH = {"Authorization": "Bearer any-token"}  # the runtime API wants one, as the service does
 
 
 def _sampler_job() -> dict:
@@ -28,9 +29,9 @@ def test_a_lost_answer_to_post_jobs_leaves_the_job_created(fake_runtime_server):
     server.lose_response("POST /jobs", status=502)
     server.lose_response("POST /jobs")
 
-    gateway = requests.post(f"{server.url}/api/v1/jobs", json=_sampler_job(), timeout=30)
+    gateway = requests.post(f"{server.url}/api/v1/jobs", json=_sampler_job(), headers=AUTH, timeout=30)
     with pytest.raises(requests.ConnectionError):
-        requests.post(f"{server.url}/api/v1/jobs", json=_sampler_job(), timeout=30)
+        requests.post(f"{server.url}/api/v1/jobs", json=_sampler_job(), headers=AUTH, timeout=30)
 
     assert gateway.status_code == 502
     assert len(server.jobs) == 2  # the service acted both times; only the answers were lost
@@ -41,11 +42,11 @@ def test_a_slow_answer_arrives_later_in_virtual_time(fake_runtime_server):
     server = fake_runtime_server
     server.slow_responses("GET /backends", 30)
 
-    reply = requests.get(f"{server.url}/api/v1/backends", timeout=30)
+    reply = requests.get(f"{server.url}/api/v1/backends", headers=AUTH, timeout=30)
 
     assert reply.status_code == 200
     assert server.clock.now() == START + timedelta(seconds=30)
-    requests.get(f"{server.url}/api/v1/backends", timeout=30)
+    requests.get(f"{server.url}/api/v1/backends", headers=AUTH, timeout=30)
     assert server.clock.now() == START + timedelta(seconds=30)  # only the next one was slow
 
 
@@ -53,9 +54,9 @@ def test_a_paused_backend_says_so_until_it_is_back(fake_runtime_server):
     server = fake_runtime_server
 
     server.pause("ibm_fez")
-    paused = requests.get(f"{server.url}/api/v1/backends/ibm_fez/status", timeout=30).json()
+    paused = requests.get(f"{server.url}/api/v1/backends/ibm_fez/status", headers=AUTH, timeout=30).json()
     server.bring_online("ibm_fez")
-    back = requests.get(f"{server.url}/api/v1/backends/ibm_fez/status", timeout=30).json()
+    back = requests.get(f"{server.url}/api/v1/backends/ibm_fez/status", headers=AUTH, timeout=30).json()
 
     assert (paused["state"], paused["status"]) == (True, "paused")
     assert (back["state"], back["status"]) == (True, "active")
