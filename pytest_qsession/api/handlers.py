@@ -42,7 +42,7 @@ _STATUS_REASON = {ONLINE: "available", PAUSED: "paused"}
 
 def list_backends(ctx: Context, request: Request) -> Reply:
     """The mock twins are listed only with `include_mocks=true` (which 0.51 always sends)."""
-    mocks = bool(_bool(request.param("include_mocks")))
+    mocks = bool(_bool(request, "include_mocks"))
     devices = [_device(b) for b in ctx.platform.backends.values() if mocks or not b.mock]
     return json_reply(versions.backends_listing(versions.requested(request), devices))
 
@@ -216,7 +216,7 @@ def get_job(ctx: Context, request: Request, job_id: str) -> Reply:
 def list_jobs(ctx: Context, request: Request) -> Reply:
     query = JobQuery(
         session_id=request.param("session_id"),
-        pending=_bool(request.param("pending")),
+        pending=_bool(request, "pending"),
         tags=request.query.get("tags", []),
         backend=request.param("backend"),
         program=request.param("program"),
@@ -225,7 +225,7 @@ def list_jobs(ctx: Context, request: Request) -> Reply:
         limit=_int(request, "limit"),
         offset=_int(request, "offset") or 0,
         descending=request.param("sort") != "ASC",
-        include_mocks=bool(_bool(request.param("include_mocks"))),
+        include_mocks=bool(_bool(request, "include_mocks")),
     )
     page, count = ctx.platform.jobs(query)
     version = versions.requested(request)
@@ -386,8 +386,13 @@ def _int(request: Request, name: str) -> int | None:
     return value
 
 
-def _bool(raw: str | None) -> bool | None:
-    return None if raw is None else raw.lower() == "true"
+def _bool(request: Request, name: str) -> bool | None:
+    raw = request.param(name)
+    if raw is None:
+        return None
+    if raw.lower() not in ("true", "false"):
+        raise bad_request(f"'{name}' must be true or false, got {raw!r}.")
+    return raw.lower() == "true"
 
 
 def _parse_time(raw: str | None) -> datetime | None:
