@@ -227,6 +227,16 @@ class FakeRuntime:
     def instance(self) -> str:
         return self.account.crn
 
+    def reject_api_key(self, api_key: str | None = None) -> None:
+        """From now on IAM refuses `api_key` (default: the fake's own, `token`) as it refuses a
+        key it does not know: 400 "Provided API key could not be found." (BXNIM0415E), so
+        `QiskitRuntimeService()` with it fails as it would for real."""
+        key = self.account.api_key if api_key is None else api_key
+        with self.platform.lock:
+            self.account.rejected_keys.add(key)
+            shown = key[:4] + "…" if len(key) > 4 else key
+            self.platform.note(f"IAM now rejects API key {shown}")
+
     # -- making the service misbehave -----------------------------------------------------------
 
     def fail_next_job(

@@ -323,7 +323,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 
 def _timeline_section(fake: FakeRuntime, excinfo: pytest.ExceptionInfo | None) -> str | None:
     """Chart, offered backends and log; None when the test never touched the fake."""
-    names = list(fake.platform.backends)
+    names = [name for name, backend in fake.platform.backends.items() if not backend.mock]
     missing = excinfo is not None and excinfo.errisinstance(QiskitBackendNotFoundError)
     if not fake.platform.events and not missing:
         return None

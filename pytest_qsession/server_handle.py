@@ -169,8 +169,24 @@ class FakeRuntimeServer:
     def drop_connections(self, route: str, *, times: int = 1) -> None:
         self._call("POST", "/faults/drop_connections", {"route": route, "times": times})
 
+    def lose_response(self, route: str, *, times: int = 1, status: int | None = None) -> None:
+        """As `FakeRuntime.lose_response`: handled, then the answer is lost (or a 5xx instead)."""
+        self._call("POST", "/faults/lose_response", {"route": route, "times": times, "status": status})
+
+    def slow_responses(self, route: str, seconds: float, *, times: int = 1) -> None:
+        """As `FakeRuntime.slow_responses`: the answer arrives `seconds` of virtual time late."""
+        self._call("POST", "/faults/slow_responses", {"route": route, "seconds": seconds, "times": times})
+
+    def reject_api_key(self, api_key: str | None = None) -> None:
+        """As `FakeRuntime.reject_api_key`: IAM refuses that key (default: `token`)."""
+        self._call("POST", "/faults/reject_api_key", {"api_key": api_key})
+
     def take_offline(self, backend: str) -> None:
         self._call("POST", f"/backends/{backend}/offline")
+
+    def pause(self, backend: str) -> None:
+        """As `FakeRuntime.pause`: the backend reports `paused`; its jobs wait for `bring_online`."""
+        self._call("POST", f"/backends/{backend}/pause")
 
     def bring_online(self, backend: str) -> None:
         self._call("POST", f"/backends/{backend}/online")

@@ -88,6 +88,7 @@ def test_a_bad_max_time_string_is_refused_by_the_client_before_any_request(fake_
     assert fake_runtime.sessions == []
 
 
+@pytest.mark.fake_runtime(backends=["ibmq_manila"])
 def test_a_pub_wider_than_the_backend_fails_the_job_with_a_reason(fake_runtime):
     wide = QuantumCircuit(7)
     wide.measure_all()
@@ -113,6 +114,7 @@ def test_a_pub_wider_than_the_backend_fails_the_job_with_a_reason(fake_runtime):
         (lambda c: c.cx(0, 4), "the instruction cx on qubits (0, 4) is not on a coupling of ibmq_manila"),
     ],
 )
+@pytest.mark.fake_runtime(backends=["ibmq_manila"])
 def test_a_pub_that_is_not_isa_fails_the_job_with_a_reason(fake_runtime, build, message):
     circuit = QuantumCircuit(5)
     build(circuit)

@@ -82,7 +82,7 @@ def test_backends_filters(fake_runtime, service):
         "ibm_marrakesh",
     ]
     assert "ibm_torino" not in [b.name for b in service.backends(operational=True)]
-    assert [b.name for b in service.backends(name="ibmq_manila")] == ["ibmq_manila"]
+    assert [b.name for b in service.backends(name="ibm_brisbane")] == ["ibm_brisbane"]
     assert service.backends(simulator=True) == []
 
 

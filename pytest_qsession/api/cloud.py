@@ -8,8 +8,10 @@ instance's plan.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import uuid
+from urllib.parse import parse_qs
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +39,8 @@ class Account:
     region: str = "us-east"
     #: crn -> instance name, in the order they became known; the fake's own comes first.
     instances: dict[str, str] = field(default_factory=dict)
+    #: API keys IAM answers "could not be found" for (`FakeRuntime.reject_api_key`).
+    rejected_keys: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.instances.setdefault(self.crn, self.instance_name)
@@ -81,10 +85,29 @@ def json_reply(body: Any, status: int = 200) -> Reply:
     return Reply(status, json.dumps(body).encode(), {"Content-Type": "application/json"})
 
 
+#: The issuer of the fake's tokens: the runtime API checks the expiry of these only.
+ISSUER = "qsession"
+
+
 def iam_token(ctx: Context, request: Request) -> Reply:
-    """`POST /identity/token`: any API key is accepted; the token lives one hour."""
+    """`POST /identity/token`: any API key but a rejected one is accepted; the token lives one
+    hour. A rejected key gets IAM's own answer for a key it does not know (400, BXNIM0415E)."""
+    form = parse_qs(request.body.decode("utf-8", "replace"))
+    if (form.get("apikey") or [""])[-1] in ctx.account.rejected_keys:
+        return json_reply(
+            {
+                "errorCode": "BXNIM0415E",
+                "errorMessage": "Provided API key could not be found.",
+                "context": {
+                    "requestId": "qsession-" + uuid.uuid5(uuid.NAMESPACE_URL, request.path).hex,
+                    "requestType": "incoming.Identity_Token",
+                    "url": f"https://{request.host}",
+                },
+            },
+            status=400,
+        )
     issued = ctx.token_issued_at()
-    claims = {"iat": issued, "exp": issued + TOKEN_LIFETIME, "sub": "qsession", "iss": "qsession"}
+    claims = {"iat": issued, "exp": issued + TOKEN_LIFETIME, "sub": "qsession", "iss": ISSUER}
     token = ".".join(
         _b64(json.dumps(part).encode())
         for part in ({"alg": "HS256", "typ": "JWT"}, claims)
@@ -99,6 +122,40 @@ def iam_token(ctx: Context, request: Request) -> Reply:
             "scope": "ibm openid",
         }
     )
+
+
+def refuse_bad_token(ctx: Context, request: Request) -> Reply | None:
+    """401 for a runtime API request whose bearer token is one the fake issued and is past its
+    `exp`, or is a rejected API key itself (clients before 0.41 send the key when IAM refuses
+    it), as the service refuses them (chosen wording); None to go on. The client renews its
+    token at 80% of its lifetime, so only a client that kept one too long meets the first.
+    Other tokens (other SDKs calling the REST API with any bearer) are not checked."""
+    authorization = request.headers.get("authorization", "")
+    if authorization.partition(" ")[2] in ctx.account.rejected_keys:
+        return _unauthorized("The access token is not valid: sign in with a valid API key.")
+    claims = _claims(authorization)
+    if claims.get("iss") != ISSUER or not isinstance(claims.get("exp"), int):
+        return None
+    if ctx.token_now() < claims["exp"]:
+        return None
+    return _unauthorized("The access token has expired: request a new one from IAM.")
+
+
+def _unauthorized(message: str) -> Reply:
+    return json_reply({"errors": [{"code": 401, "message": message}]}, status=401)
+
+
+def _claims(authorization: str) -> dict[str, Any]:
+    """The payload of a `Bearer <jwt>` header, unverified (as the client reads it); {} if none."""
+    scheme, _, token = authorization.partition(" ")
+    parts = token.split(".")
+    if scheme.lower() != "bearer" or len(parts) != 3:
+        return {}
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (binascii.Error, ValueError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
 
 
 def search_resources(ctx: Context, request: Request) -> Reply:

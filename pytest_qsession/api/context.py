@@ -22,7 +22,11 @@ class Context:
     account: Account
     token_time: Callable[[], float] | None = None
 
-    def token_issued_at(self) -> int:
+    def token_now(self) -> float:
+        """Now, on the clock tokens are dated and checked by (seconds since the epoch)."""
         if self.token_time is not None:
-            return int(self.token_time())
-        return int(self.platform.sync().timestamp())
+            return self.token_time()
+        return self.platform.sync().timestamp()
+
+    def token_issued_at(self) -> int:
+        return int(self.token_now())

@@ -147,6 +147,25 @@ def drop_connections(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
     return {"armed": True}
 
 
+def lose_response(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
+    hosted.runtime.lose_response(
+        _field(body, "route", str), times=_field(body, "times", int, 1), status=_field(body, "status", int, None)
+    )
+    return {"armed": True}
+
+
+def slow_responses(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
+    hosted.runtime.slow_responses(
+        _field(body, "route", str), _field(body, "seconds", NUMBER), times=_field(body, "times", int, 1)
+    )
+    return {"armed": True}
+
+
+def reject_api_key(hosted: HostedPlatform, body: dict[str, Any]) -> Any:
+    hosted.runtime.reject_api_key(_field(body, "api_key", str, None))
+    return {"armed": True}
+
+
 def take_offline(hosted: HostedPlatform, body: dict[str, Any], name: str) -> Any:
     hosted.runtime.take_offline(name)
     return {"backend": name, "operational": False}
@@ -155,6 +174,11 @@ def take_offline(hosted: HostedPlatform, body: dict[str, Any], name: str) -> Any
 def bring_online(hosted: HostedPlatform, body: dict[str, Any], name: str) -> Any:
     hosted.runtime.bring_online(name)
     return {"backend": name, "operational": True}
+
+
+def pause(hosted: HostedPlatform, body: dict[str, Any], name: str) -> Any:
+    hosted.runtime.pause(name)
+    return {"backend": name, "operational": False, "paused": True}
 
 
 def set_queue_length(hosted: HostedPlatform, body: dict[str, Any], name: str) -> Any:
@@ -206,7 +230,11 @@ ROUTES = (
     _route("POST", "/faults/fail_next_job", fail_next_job),
     _route("POST", "/faults/fail_requests", fail_requests),
     _route("POST", "/faults/drop_connections", drop_connections),
+    _route("POST", "/faults/lose_response", lose_response),
+    _route("POST", "/faults/slow_responses", slow_responses),
+    _route("POST", "/faults/reject_api_key", reject_api_key),
     _route("POST", "/backends/{name}/offline", take_offline),
+    _route("POST", "/backends/{name}/pause", pause),
     _route("POST", "/backends/{name}/online", bring_online),
     _route("POST", "/backends/{name}/queue_length", set_queue_length),
     _route("POST", "/reset", reset),

@@ -10,8 +10,16 @@ import json
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ..platform.catalog import OFFLINE, ONLINE, PAUSED, Backend, physical_qubits, status_of
-from ..platform.errors import bad_request
+from ..platform.catalog import (
+    OFFLINE,
+    ONLINE,
+    PAUSED,
+    Backend,
+    calibration_id,
+    physical_qubits,
+    status_of,
+)
+from ..platform.errors import bad_request, not_found
 from ..platform.jobs import USER_ID, Job
 from ..platform.service import JobQuery
 from ..platform.sessions import ACTIVE, INACTIVE, Session
@@ -33,7 +41,9 @@ _STATUS_REASON = {ONLINE: "available", PAUSED: "paused"}
 
 
 def list_backends(ctx: Context, request: Request) -> Reply:
-    devices = [_device(b) for b in ctx.platform.backends.values()]
+    """The mock twins are listed only with `include_mocks=true` (which 0.51 always sends)."""
+    mocks = bool(_bool(request, "include_mocks"))
+    devices = [_device(b) for b in ctx.platform.backends.values() if mocks or not b.mock]
     return json_reply(versions.backends_listing(versions.requested(request), devices))
 
 
@@ -45,15 +55,26 @@ def _device(backend: Backend) -> dict[str, Any]:
         "queue_length": backend.queue_length,
         "qubits": backend.num_qubits,
         "physical_qubits": physical_qubits(backend),
+        **({"class": "mock"} if backend.mock else {}),
     }
 
 
 def backend_configuration(ctx: Context, request: Request, name: str) -> Reply:
-    return _text(ctx.platform.backend(name).configuration_text, "application/json")
+    return _text(_calibrated(ctx, request, name).configuration_text, "application/json")
 
 
 def backend_properties(ctx: Context, request: Request, name: str) -> Reply:
-    return _text(ctx.platform.backend(name).properties_text, "application/json")
+    return _text(_calibrated(ctx, request, name).properties_text, "application/json")
+
+
+def _calibrated(ctx: Context, request: Request, name: str) -> Backend:
+    """The backend, if the `calibration_id` the request names (if any) is its own: each backend
+    has one calibration, its snapshot's; another is a 404 (chosen status and wording)."""
+    backend = ctx.platform.backend(name)
+    wanted = request.param("calibration_id")
+    if wanted is not None and wanted != calibration_id(backend):
+        raise not_found("Calibration", f"{wanted} of backend {name}")
+    return backend
 
 
 def backend_defaults(ctx: Context, request: Request, name: str) -> Reply:
@@ -204,6 +225,7 @@ def list_jobs(ctx: Context, request: Request) -> Reply:
         limit=_int(request, "limit"),
         offset=_int(request, "offset") or 0,
         descending=request.param("sort") != "ASC",
+        include_mocks=bool(_bool(request, "include_mocks")),
     )
     page, count = ctx.platform.jobs(query)
     version = versions.requested(request)

@@ -146,6 +146,8 @@ class App:
         return reply
 
     def _call(self, route: Route, request: Request, path_params: dict[str, str]) -> Reply:
+        if route.service == "runtime" and (refusal := cloud.refuse_bad_token(self.context, request)):
+            return refusal
         try:
             with self.context.platform.lock:
                 return route.handler(self.context, request, **path_params)

@@ -8,6 +8,7 @@ builds the same `Target` from our answers as it would from the real service.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +20,9 @@ from .isa import IsaRules
 
 SNAPSHOT_DIR = Path(_snapshots.__file__).parent
 
-#: Backends a fake platform offers unless the test names others, with their queue lengths.
+#: Backends a fake platform offers unless the test names others, with their queue lengths:
+#: systems of today's fleet. Retired or small snapshots (`ibmq_manila`, 5 qubits, retired in
+#: 2023) are served only when a test names them.
 DEFAULT_BACKENDS: dict[str, int] = {
     "ibm_brisbane": 12,
     "ibm_sherbrooke": 4,
@@ -27,7 +30,6 @@ DEFAULT_BACKENDS: dict[str, int] = {
     "ibm_fez": 2,
     "ibm_kingston": 7,
     "ibm_marrakesh": 15,
-    "ibmq_manila": 30,
 }
 
 
@@ -52,6 +54,8 @@ class Backend:
     paused: bool = False
     operational: bool = True
     snapshot: str = ""
+    #: A `mock_*` twin (`class: "mock"` in `/backends`): where `dry_run=True` jobs go.
+    mock: bool = False
 
     def __post_init__(self) -> None:
         self.snapshot = self.snapshot or self.name
@@ -122,6 +126,21 @@ def _calibration_id(properties_text: str) -> str:
     return "cal-" + "".join(ch for ch in updated[:19] if ch.isdigit())
 
 
+def mock_name(name: str) -> str:
+    """The name of a backend's mock twin, by the client's own rule: the first word becomes
+    `mock` (`ibm_fez` -> `mock_fez`)."""
+    return re.sub(r"^[^_]+", "mock", name)
+
+
+def mock_twin(backend: Backend) -> Backend:
+    """The backend's mock device: the same snapshot under its mock name, with no queue (chosen:
+    its jobs run on Aer like any other, where the service returns random data of the same
+    shape)."""
+    twin = load_backend(mock_name(backend.name), snapshot=backend.snapshot)
+    twin.mock = True
+    return twin
+
+
 def available_names() -> list[str]:
     """Every backend name a test may ask for."""
     return sorted(_snapshot_files())
@@ -132,10 +151,45 @@ def _texts(snapshot: str, served_as: str | None = None) -> tuple[str, str]:
     """The snapshot's configuration and properties; every field naming the backend renamed to
     `served_as` (a JSON string equal to the snapshot's name is a name-bearing field)."""
     conf, props = _snapshot_files()[snapshot]
-    texts = conf.read_text(encoding="utf-8"), props.read_text(encoding="utf-8")
+    props_text = props.read_text(encoding="utf-8")
+    texts = _with_fractional_gates(conf.read_text(encoding="utf-8"), props_text), props_text
     if served_as is None or served_as == snapshot:
         return texts
     return tuple(t.replace(json.dumps(snapshot), json.dumps(served_as)) for t in texts)  # type: ignore[return-value]
+
+
+#: The fractional gates of Heron devices, as the service lists them in `gates`.
+_FRACTIONAL_GATES = {
+    "rx": {"parameters": ["theta"], "qasm_def": "gate rx(theta) q { U(theta, -pi/2, pi/2) q; }"},
+    "rzz": {
+        "parameters": ["theta"],
+        "qasm_def": "gate rzz(theta) q0, q1 { CX q0, q1; U(0, 0, theta) q1; CX q0, q1; }",
+    },
+}
+
+
+def _with_fractional_gates(configuration_text: str, properties_text: str) -> str:
+    """The configuration the service serves: with `rx` and `rzz` where the device has them.
+
+    The client's snapshots of Heron devices were saved with the fractional gates filtered out
+    of the configuration (the client filters what it is served unless
+    `use_fractional_gates=True`), while their properties still calibrate `rx` on every qubit and
+    `rzz` on every coupling. Those put the gates back, on the qubits the properties name.
+    """
+    gates = json.loads(properties_text).get("gates") or []
+    qubits = {
+        name: [g["qubits"] for g in gates if g.get("gate") == name] for name in _FRACTIONAL_GATES
+    }
+    conf = json.loads(configuration_text)
+    missing = [n for n in _FRACTIONAL_GATES if qubits[n] and n not in conf.get("basis_gates", [])]
+    if not missing:
+        return configuration_text
+    for name in missing:
+        conf["basis_gates"].append(name)
+        conf.setdefault("supported_instructions", []).append(name)
+        gate = {"name": name, **_FRACTIONAL_GATES[name], "coupling_map": qubits[name]}
+        conf["gates"].append(gate)
+    return json.dumps(conf)
 
 
 @lru_cache(maxsize=None)

@@ -47,7 +47,10 @@ from .noise import BackendNoise
 DEFAULT_SHOTS = 4096
 DEFAULT_PRECISION = 1 / 64  # 0.015625 = 1/sqrt(4096), the service's documented default
 DEFAULT_RESILIENCE_LEVEL = 1
-TWIRLING_RANDOMIZATIONS = 32  # what "auto" resolves to on the service
+# "auto" twirling, as the client's TwirlingOptions documents it: shots_per_randomization is
+# max(64, ceil(shots / 32)) (64 under PEC), num_randomizations what it takes to cover the shots.
+MIN_SHOTS_PER_RANDOMIZATION = 64
+AUTO_RANDOMIZATIONS = 32
 
 # Under noise Aer has neither the stabilizer method nor a pure state to sample: a pub costs a
 # density matrix (4**n, which Aer picks for more than 2**n shots) or a statevector per shot.
@@ -103,7 +106,8 @@ def count(job: Decoded) -> int:
         return _executor_program().count(job.program)
     if job.program_id == "sampler":
         return sum(math.prod(pub.shape) * pub.shots for pub in job.pubs)
-    return sum(pub.parameter_values.size * _shots_for(pub.precision) for pub in job.pubs)
+    metadata = _estimator_metadata(job.params, job.options)
+    return sum(pub.parameter_values.size * _estimator_shots(pub, metadata)[0] for pub in job.pubs)
 
 
 def run(
@@ -160,11 +164,9 @@ def run(
                 },
             )
         else:
-            level = job.params.get("resilience_level", DEFAULT_RESILIENCE_LEVEL)
-            metadata = _estimator_metadata(options, level)
+            metadata = _estimator_metadata(job.params, options)
             result = PrimitiveResult(
-                [_estimate(pub, metadata["twirling"], rng, noise_model) for pub in pubs],
-                metadata=metadata,
+                [_estimate(pub, metadata, rng, noise_model) for pub in pubs], metadata=metadata
             )
     except QiskitError as error:  # Aer refusing a circuit, e.g. too many non-Clifford qubits
         raise ExecutionError(f"Simulation failed: {error}") from None
@@ -220,7 +222,9 @@ def _pubs(program_id: str, params: dict) -> tuple[list[Pub], dict]:
         if program_id == "sampler":
             shots = options.get("default_shots") or DEFAULT_SHOTS
             return [SamplerPub.coerce(pub, shots) for pub in decoded["pubs"]], options
-        if default_shots := options.get("default_shots"):
+        if twirled_shots := _fixed_twirled_shots(_estimator_metadata(params, options)):
+            precision = 1 / math.sqrt(twirled_shots)  # documented: overrides default_shots
+        elif default_shots := options.get("default_shots"):
             precision = 1 / math.sqrt(default_shots)  # documented: shots override precision
         else:
             precision = options.get("default_precision") or DEFAULT_PRECISION
@@ -287,7 +291,7 @@ def _sample_terminal(plan: aer.Plan, pub: SamplerPub, rng: np.random.Generator) 
 
 
 def _estimate(
-    pub: EstimatorPub, twirling: dict, rng: np.random.Generator, noise: BackendNoise | None
+    pub: EstimatorPub, options: dict, rng: np.random.Generator, noise: BackendNoise | None
 ) -> PubResult:
     """Exact expectation values from Aer, then binomial shot noise per Pauli term.
 
@@ -297,13 +301,7 @@ def _estimate(
     mitigation.
     """
     plan = aer.plan(pub.circuit, pub.circuit.num_qubits)
-    shots = _shots_for(pub.precision)
-    twirled = twirling["enable_gates"] or twirling["enable_measure"]
-    randomizations = twirling["num_randomizations"]
-    if not isinstance(randomizations, int):
-        randomizations = TWIRLING_RANDOMIZATIONS
-    if twirled:  # the service spreads shots evenly over the randomizations
-        shots = randomizations * -(-shots // randomizations)
+    shots, randomizations = _estimator_shots(pub, options)
 
     observables = pub.observables.sparse_observables_array()
     saves: dict[str, tuple[str, list[int]]] = {}
@@ -335,7 +333,7 @@ def _estimate(
         "circuit_metadata": pub.circuit.metadata,
         "resilience": {},
     }
-    if twirled:
+    if randomizations is not None:
         metadata["num_randomizations"] = randomizations
     return PubResult(
         DataBin(evs=evs, stds=stds, ensemble_standard_error=stds.copy(), shape=pub.shape),
@@ -373,6 +371,45 @@ def _broadcast_indices(shape: tuple[int, ...], pub_shape: tuple[int, ...]) -> np
     return np.broadcast_to(np.arange(math.prod(shape)).reshape(shape), pub_shape)
 
 
+def _estimator_shots(pub: EstimatorPub, options: dict) -> tuple[int, int | None]:
+    """Shots an estimator pub runs, and its randomizations when twirled (else None).
+
+    Untwirled, the pub's precision decides: 1/precision**2.  Twirled, the shots are spread over
+    randomizations as `TwirlingOptions` documents, which rounds them up to a whole number of
+    randomizations.  A pub's own precision is obeyed; only the defaults give way to
+    `num_randomizations x shots_per_randomization` (see `_fixed_twirled_shots`).
+    """
+    shots = _shots_for(pub.precision)
+    twirling = options["twirling"]
+    if not (twirling["enable_gates"] or twirling["enable_measure"]):
+        return shots, None
+    count, each = twirling["num_randomizations"], twirling["shots_per_randomization"]
+    if isinstance(count, int) and isinstance(each, int) and count * each != shots:
+        each = "auto"  # a pub's own precision: keep the randomizations, spread its shots
+    if not isinstance(each, int):
+        if isinstance(count, int):
+            each = -(-shots // count)
+        elif options["resilience"]["pec_mitigation"]:
+            each = MIN_SHOTS_PER_RANDOMIZATION
+        else:
+            each = max(MIN_SHOTS_PER_RANDOMIZATION, -(-shots // AUTO_RANDOMIZATIONS))
+    if not isinstance(count, int):
+        count = -(-shots // each)
+    return count * each, count
+
+
+def _fixed_twirled_shots(options: dict) -> int | None:
+    """`num_randomizations x shots_per_randomization` when twirling is on and both are numbers:
+    the shots a pub without its own precision runs, whatever `default_shots` says."""
+    twirling = options["twirling"]
+    count, each = twirling["num_randomizations"], twirling["shots_per_randomization"]
+    if (twirling["enable_gates"] or twirling["enable_measure"]) and all(
+        isinstance(n, int) and not isinstance(n, bool) for n in (count, each)
+    ):
+        return count * each
+    return None
+
+
 def _shots_for(precision: float) -> int:
     """Shots the service spends to reach a target precision: 1/precision**2, rounded up."""
     return math.ceil(round(1 / precision**2, 6))
@@ -400,8 +437,9 @@ def _spans(
     )
 
 
-def _estimator_metadata(options: dict, level: int) -> dict:
+def _estimator_metadata(params: dict, options: dict) -> dict:
     """The resolved options the service echoes in an estimator result's metadata."""
+    level = params.get("resilience_level", DEFAULT_RESILIENCE_LEVEL)
     blocks: dict[str, dict[str, Any]] = {
         "dynamical_decoupling": {
             "enable": False,

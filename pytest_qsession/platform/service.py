@@ -58,6 +58,8 @@ class JobQuery:
     limit: int | None = None
     offset: int = 0
     descending: bool = True
+    #: Jobs on mock backends (`dry_run=True`) are listed only when asked for.
+    include_mocks: bool = False
 
 
 class Platform:
@@ -100,6 +102,9 @@ class Platform:
         for alias, snapshot in options.backend_aliases.items():
             queue = catalog.DEFAULT_BACKENDS.get(snapshot, 0)
             self.backends[alias] = catalog.load_backend(alias, queue, snapshot=snapshot)
+        for backend in list(self.backends.values()):  # the service lists a mock twin of each
+            twin = catalog.mock_twin(backend)
+            self.backends.setdefault(twin.name, twin)
         self.scheduler = Scheduler(
             Settings(
                 plan=self.plan,
@@ -358,11 +363,15 @@ class Platform:
         """The page of jobs matching `query` and the total count of matches."""
         with self.lock:
             self.sync()
-            matches = [j for j in self.scheduler.jobs if _matches(j, query)]
+            listed = [j for j in self.scheduler.jobs if _matches(j, query)]
+            matches = [j for j in listed if query.include_mocks or not self._on_mock(j)]
             if query.descending:
                 matches.reverse()  # submission order is creation order
             end = None if query.limit is None else query.offset + query.limit
             return matches[query.offset : end], len(matches)
+
+    def _on_mock(self, job: Job) -> bool:
+        return self.backends[job.backend_name].mock
 
     def qpu_seconds(self) -> float:
         """QPU time the instance has used: every ended job's, up to now."""
