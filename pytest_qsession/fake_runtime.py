@@ -25,9 +25,10 @@ from qiskit_ibm_runtime import QiskitRuntimeService, RuntimeJobV2
 from qiskit_ibm_runtime.accounts import management as accounts
 
 from .api.cloud import Account
-from .api.routes import App, Context
-from .api.tls_reuse import share_sdk_tls_context
+from .api.context import Context
 from .api.messages import Reply, Request
+from .api.routes import App
+from .api.tls_reuse import share_sdk_tls_context
 from .api.transport import Interceptor
 from .clock import Clock, VirtualSleep
 from .pacing import Pacer

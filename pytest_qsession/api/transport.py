@@ -23,6 +23,7 @@ from urllib3.response import HTTPResponse
 from .messages import Handler, Request
 
 IBM_DOMAIN = "ibm.com"
+IAM_TOKEN_PATH = "/identity/token"
 
 
 def is_ibm_host(host: str) -> bool:
@@ -123,9 +124,10 @@ def _patch_urllib3() -> None:
         if fake is None or not is_ibm_host(host):
             return make_request(pool, conn, method, url, body, headers, retries, **kw)
         Interceptor._served_pools.add(pool)
-        manager = _calling_token_manager()
-        if manager is not None:
-            Interceptor._served_token_managers.add(manager)
+        if urlsplit(url).path.endswith(IAM_TOKEN_PATH):  # only token managers ask for tokens
+            manager = _calling_token_manager()
+            if manager is not None:
+                Interceptor._served_token_managers.add(manager)
         return fake.answer(host, method, url, body, headers or {}, retries, kw)
 
     def _prepare_proxy(pool, conn):
