@@ -21,7 +21,7 @@ MARKER = "fake_runtime"
 FAKE_KEY = pytest.StashKey[FakeRuntime]()
 DEFAULTS_KEY = pytest.StashKey[dict]()
 SUITE_KEY = pytest.StashKey[FakeRuntime]()
-#: Where the suite platform's history and unimplemented calls stood when a test began.
+#: What the suite platform had recorded when a test began (see `Bookmark`).
 BOOKMARK_KEY = pytest.StashKey["Bookmark"]()
 
 
