@@ -22,8 +22,7 @@ from datetime import datetime, timedelta, timezone
 from types import FrameType
 from typing import Any
 
-from freezegun import freeze_time
-
+from .freeze import start_frozen
 from .pacing import NeverFinishes, Pacer, Wait
 
 __all__ = ["Clock", "NeverFinishes", "VirtualSleep"]
@@ -61,10 +60,11 @@ class Clock:
             import time_machine
 
             self._owned = time_machine.travel(self._start, tick=False)
+            self._owned.start()
         else:
             # pytest's own timing (durations, junit times) keeps real time.
-            self._owned = freeze_time(self._start, ignore=["_pytest.timing"])
-        _STARTED_BY_US.append((self._owned, self._owned.start()))
+            self._owned = start_frozen(self._start, ignore=["_pytest.timing"])
+        _STARTED_BY_US.append((self._owned, _active_source().handle))
 
     def stop(self) -> None:
         if self._owned is not None:
