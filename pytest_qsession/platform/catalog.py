@@ -76,20 +76,35 @@ class Backend:
         return _isa(self.snapshot)
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """Where one backend's snapshot is, and what `/backends` needs of it without parsing it."""
+
+    conf: Path
+    props: Path
+    num_qubits: int
+
+
+#: The two top-level fields the catalog reads from every `conf_*.json`; the files hold them as
+#: `"backend_name": "ibm_fez"` and `"n_qubits": 156`.
+_BACKEND_NAME = re.compile(r'"backend_name":\s*"([^"]+)"')
+_N_QUBITS = re.compile(r'"n_qubits":\s*(\d+)')
+
+
 @lru_cache(maxsize=None)
-def _snapshot_files() -> dict[str, tuple[Path, Path]]:
-    """Map each real backend name in the snapshots to its (conf, props) files."""
-    found: dict[str, tuple[Path, Path]] = {}
+def _snapshot_files() -> dict[str, _Snapshot]:
+    """Map each real backend name in the snapshots to its files and qubit count.
+
+    Read with two searches, not parsed: there are ~70 of them, and a test serves a few.
+    """
+    found: dict[str, _Snapshot] = {}
     for conf in sorted(SNAPSHOT_DIR.glob("*/conf_*.json")):
         props = conf.with_name(conf.name.replace("conf_", "props_", 1))
-        if props.exists():
-            found[_read_json(conf)["backend_name"]] = (conf, props)
+        text = conf.read_text(encoding="utf-8")
+        name, qubits = _BACKEND_NAME.search(text), _N_QUBITS.search(text)
+        if props.exists() and name and qubits:
+            found[name.group(1)] = _Snapshot(conf, props, int(qubits.group(1)))
     return found
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as handle:
-        return json.load(handle)
 
 
 #: Backend statuses `GET /backends` reports; only an online backend runs jobs.
@@ -106,7 +121,7 @@ def status_of(backend: Backend) -> str:
 def physical_qubits(backend: Backend) -> int:
     """Qubits plus couplers, as `/backends` counts them (chosen: the snapshot lists no reset
     qubits, so none are counted)."""
-    return backend.num_qubits + _coupler_count(backend.configuration_text)
+    return backend.num_qubits + _coupler_count(backend.snapshot)
 
 
 def calibration_id(backend: Backend) -> str:
@@ -115,8 +130,10 @@ def calibration_id(backend: Backend) -> str:
 
 
 @lru_cache(maxsize=None)
-def _coupler_count(configuration_text: str) -> int:
-    pairs = json.loads(configuration_text).get("coupling_map") or []
+def _coupler_count(snapshot: str) -> int:
+    """Couplings in the snapshot's own configuration (the fractional gates add none)."""
+    pairs = json.loads(_snapshot_files()[snapshot].conf.read_text(encoding="utf-8"))
+    pairs = pairs.get("coupling_map") or []
     return len({frozenset(pair) for pair in pairs})
 
 
@@ -150,7 +167,8 @@ def available_names() -> list[str]:
 def _texts(snapshot: str, served_as: str | None = None) -> tuple[str, str]:
     """The snapshot's configuration and properties; every field naming the backend renamed to
     `served_as` (a JSON string equal to the snapshot's name is a name-bearing field)."""
-    conf, props = _snapshot_files()[snapshot]
+    files = _snapshot_files()[snapshot]
+    conf, props = files.conf, files.props
     props_text = props.read_text(encoding="utf-8")
     texts = _with_fractional_gates(conf.read_text(encoding="utf-8"), props_text), props_text
     if served_as is None or served_as == snapshot:
@@ -197,11 +215,6 @@ def _isa(name: str) -> IsaRules:
     return IsaRules.from_configuration(_texts(name)[0])
 
 
-@lru_cache(maxsize=None)
-def _num_qubits(name: str) -> int:
-    return int(json.loads(_texts(name)[0])["n_qubits"])
-
-
 def load_backend(name: str, queue_length: int = 0, *, snapshot: str | None = None) -> Backend:
     """Build a fresh backend from its snapshot, or as a copy of `snapshot` served under `name`
     (raises KeyError for an unknown snapshot)."""
@@ -209,5 +222,5 @@ def load_backend(name: str, queue_length: int = 0, *, snapshot: str | None = Non
     if source not in _snapshot_files():
         raise KeyError(source)
     return Backend(
-        name=name, num_qubits=_num_qubits(source), queue_length=queue_length, snapshot=source
+        name=name, num_qubits=_snapshot_files()[source].num_qubits, queue_length=queue_length, snapshot=source
     )

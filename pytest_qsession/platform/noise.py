@@ -47,7 +47,7 @@ def for_backend(name: str) -> BackendNoise:
 
 def _fake_backend(name: str) -> type[FakeBackendV2]:
     """The client's fake backend class that reads the snapshot ``name`` is served from."""
-    props = catalog._snapshot_files()[name][1]
+    props = catalog._snapshot_files()[name].props
     for value in vars(fake_provider).values():
         if (
             inspect.isclass(value)
