@@ -210,11 +210,12 @@ class Scheduler:
     def _start_ready_jobs(self) -> None:
         """Start every job that may start now, earliest submitted first across backends (so
         `fail_next_job` picks the same job whichever backends are involved)."""
-        while True:
+        while self._pending:
+            waiting = {job.backend_name for job in self._pending}
             ready = [
                 job
                 for backend in self.backends.values()
-                if backend.operational  # an offline backend's jobs wait in its queue
+                if backend.name in waiting and backend.operational  # offline: its jobs wait
                 if (job := self._next_to_start(backend.name)) is not None
             ]
             if not ready:
