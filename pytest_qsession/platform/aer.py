@@ -2,13 +2,16 @@
 
 A circuit is readied for Aer by `plan` (idle instructions dropped, final measurements stripped
 when cheaper to enumerate), run with `run` on one seeded simulator, and sampled shot by shot
-with `sample_dynamic` where the outcome cannot be enumerated.
+with `sample_dynamic` where the outcome cannot be enumerated. `run_exact` answers an ideal run
+whose saves are exact (probabilities, expectation values) from memory when the same circuit
+and parameter values ran before: an ideal simulation gives the same numbers every time.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -17,6 +20,8 @@ from qiskit.primitives.containers.estimator_pub import EstimatorPub
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit_aer import AerSimulator
 from qiskit_aer.noise import NoiseModel
+
+from .memo import IdentityMemo
 
 # Beyond this many measured qubits, enumerating 2**m outcome probabilities costs more than
 # letting Aer sample the shots itself.
@@ -41,6 +46,9 @@ class Plan:
     was only gates then measurements, the measurements are left out of ``body``, and
     ``sources`` says, per clbit, which entry of ``measured`` it reads (``len(measured)`` for a
     clbit nothing writes).
+
+    A plan is shared by every job that sends the same circuit, so nothing may change it: saves
+    go on a copy of ``body`` made by `probe`.
     """
 
     body: QuantumCircuit
@@ -48,10 +56,30 @@ class Plan:
     stripped: bool
     measured: list[int]
     sources: np.ndarray
+    _probes: dict[Hashable, QuantumCircuit] = field(default_factory=dict, repr=False)
+
+    def probe(self, saves: Hashable, add_saves: Callable[[QuantumCircuit], object]) -> QuantumCircuit:
+        """``body`` with the save instructions `add_saves` appends, built once per `saves` key."""
+        probe = self._probes.get(saves)
+        if probe is None:
+            probe = self.body.copy()
+            add_saves(probe)
+            probe = self._probes.setdefault(saves, probe)
+        return probe
+
+
+_plans = IdentityMemo()
+_exact_runs = IdentityMemo()
 
 
 def plan(circuit: QuantumCircuit, max_measured: int) -> Plan:
-    """Ready ``circuit``; strip its measurements if they are final and at most ``max_measured``."""
+    """Ready ``circuit``; strip its measurements if they are final and at most ``max_measured``.
+
+    Planned once per circuit object and bound (see `memo`)."""
+    return _plans.get((circuit,), max_measured, lambda: _plan(circuit, max_measured))
+
+
+def _plan(circuit: QuantumCircuit, max_measured: int) -> Plan:
     qubit_index = {qubit: i for i, qubit in enumerate(circuit.qubits)}
     clbit_index = {clbit: i for i, clbit in enumerate(circuit.clbits)}
     kept, active = [], set()
@@ -80,14 +108,38 @@ def plan(circuit: QuantumCircuit, max_measured: int) -> Plan:
 
 def run(body: QuantumCircuit, pub: Pub, shots: int, rng: np.random.Generator, **options: Any):
     """Run ``body`` once per parameter set of the pub; return each set's Aer data dict."""
-    parameters = body.parameters
+    values = _values(body, pub)
+    return _simulate(body, values, shots, _seed(rng), **options)
+
+
+def run_exact(probe: QuantumCircuit, pub: Pub, rng: np.random.Generator) -> list[dict]:
+    """`run` of one shot of an ideal, measurement-free ``probe`` whose saves are exact.
+
+    Remembered per probe and parameter values: the result does not depend on the seed, which
+    is still drawn, so every draw from ``rng`` after it is what it would have been. The data
+    dicts are shared between jobs: read them, never change them.
+    """
+    values = _values(probe, pub)
+    seed = _seed(rng)
+    key = (values.shape, values.tobytes())
+    return _exact_runs.get((probe,), key, lambda: _simulate(probe, values, 1, seed))
+
+
+def _values(body: QuantumCircuit, pub: Pub) -> np.ndarray:
+    """The pub's parameter values as a (sets, parameters) array, in ``body``'s parameter order."""
     count = pub.parameter_values.size
-    values = pub.parameter_values.as_array(parameters).reshape(count, len(parameters))
-    binds = [{p: values[:, j] for j, p in enumerate(parameters)}] if len(parameters) else None
-    seed = int(rng.integers(2**31))
+    return pub.parameter_values.as_array(body.parameters).reshape(count, len(body.parameters))
+
+
+def _seed(rng: np.random.Generator) -> int:
+    return int(rng.integers(2**31))
+
+
+def _simulate(body: QuantumCircuit, values: np.ndarray, shots: int, seed: int, **options: Any):
+    binds = [{p: values[:, j] for j, p in enumerate(body.parameters)}] if values.shape[1] else None
     job = simulator().run(body, parameter_binds=binds, shots=shots, seed_simulator=seed, **options)
     result = job.result()
-    return [result.data(i if binds else 0) for i in range(count)]
+    return [result.data(i if binds else 0) for i in range(len(values))]
 
 
 def sample_dynamic(

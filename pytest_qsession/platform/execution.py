@@ -86,7 +86,15 @@ def decode(program_id: str, params: dict) -> Decoded:
     if program_id == "executor":
         executor_program = _executor_program()
         return Decoded(program_id, params, program=executor_program.decode(params))
-    pubs, options = _pubs(program_id, params)
+    return _decoded_text(program_id, json.dumps(params))
+
+
+@functools.lru_cache(maxsize=64)
+def _decoded_text(program_id: str, params_text: str) -> Decoded:
+    """`decode` of params as JSON text: remembered, since clients resend the same params job
+    after job (a loop over one circuit). The result is shared: nothing may change it."""
+    params = json.loads(params_text)
+    pubs, options = _pubs(program_id, params, params_text)
     return Decoded(program_id, params, pubs, options)
 
 
@@ -205,14 +213,14 @@ class _Decoder(RuntimeDecoder):
         return super().object_hook(obj)
 
 
-def _pubs(program_id: str, params: dict) -> tuple[list[Pub], dict]:
+def _pubs(program_id: str, params: dict, params_text: str) -> tuple[list[Pub], dict]:
     """Decode and coerce the pubs, applying the option defaults the service applies."""
     if program_id not in ("sampler", "estimator"):
         raise ExecutionError(f"Program {program_id} is not supported by this fake")
     if params.get("version", 2) != 2:
         raise ExecutionError("Only version 2 primitives are supported by this fake.")
     try:
-        decoded = json.loads(json.dumps(params), cls=_Decoder)
+        decoded = json.loads(params_text, cls=_Decoder)
     except Exception as error:  # the decoder of untrusted QPY raises anything (zlib.error, ...)
         raise ExecutionError(f"The job's params could not be decoded: {error!r}") from None
     options = decoded.get("options") or {}
@@ -276,8 +284,10 @@ def _sample_terminal(plan: aer.Plan, pub: SamplerPub, rng: np.random.Generator) 
     """Exact outcome probabilities from Aer, shots drawn here: Aer's per-shot output is slow."""
     count, width = pub.parameter_values.size, len(plan.measured)
     if width:
-        plan.body.save_probabilities(plan.measured, label="probabilities")
-        probabilities = [data["probabilities"] for data in aer.run(plan.body, pub, 1, rng)]
+        probe = plan.probe(
+            "probabilities", lambda body: body.save_probabilities(plan.measured, label="p")
+        )
+        probabilities = [data["p"] for data in aer.run_exact(probe, pub, rng)]
     else:
         probabilities = [np.ones(1)] * count
     outcomes = np.empty((count, pub.shots), dtype=np.int64)
@@ -307,12 +317,18 @@ def _estimate(
     saves: dict[str, tuple[str, list[int]]] = {}
     terms = [_project(observable, plan.active, saves) for observable in observables.flat]
     if saves:
-        for label, (pauli, qubits) in saves.items():
-            plan.body.save_expectation_value(Pauli(pauli), qubits, label=label)
-        if noise is None:
-            exact = aer.run(plan.body, pub, 1 if plan.stripped else shots, rng)
+
+        def add_saves(body: QuantumCircuit) -> None:
+            for label, (pauli, qubits) in saves.items():
+                body.save_expectation_value(Pauli(pauli), qubits, label=label)
+
+        probe = plan.probe(tuple(saves), add_saves)
+        if noise is None and plan.stripped:
+            exact = aer.run_exact(probe, pub, rng)
+        elif noise is None:
+            exact = aer.run(probe, pub, shots, rng)
         else:
-            exact = aer.run(plan.body, pub, shots, rng, noise_model=_noise_on(plan, noise))
+            exact = aer.run(probe, pub, shots, rng, noise_model=_noise_on(plan, noise))
     else:
         exact = [{}] * pub.parameter_values.size
 

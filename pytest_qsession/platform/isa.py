@@ -11,8 +11,12 @@ from dataclasses import dataclass
 
 from qiskit.circuit import QuantumCircuit
 
+from .memo import IdentityMemo
+
 #: Instructions every backend accepts whatever its configuration lists.
 ALWAYS = frozenset({"barrier"})
+
+_checked = IdentityMemo()
 
 
 @dataclass(frozen=True)
@@ -31,8 +35,10 @@ class IsaRules:
         return cls(conf["backend_name"], frozenset(names) | ALWAYS, frozenset(edges))
 
     def problem(self, circuit: QuantumCircuit) -> str | None:
-        """The first reason `circuit` cannot run on the backend, or None if it is ISA."""
-        return self._walk(circuit, [circuit.find_bit(q).index for q in circuit.qubits])
+        """The first reason `circuit` cannot run on the backend, or None if it is ISA (checked
+        once per circuit object, see `memo`)."""
+        physical = lambda: [circuit.find_bit(q).index for q in circuit.qubits]  # noqa: E731
+        return _checked.get((self, circuit), None, lambda: self._walk(circuit, physical()))
 
     def _walk(self, circuit: QuantumCircuit, physical: list[int]) -> str | None:
         for instruction in circuit.data:

@@ -1,0 +1,39 @@
+"""A memo for pure functions of circuits, which are unhashable: keyed by object identity.
+
+A circuit a client resends job after job is decoded once (`execution._circuit` caches decoding
+by QPY text), so it is the same object every time and its identity is a sound key. Each entry
+holds the objects it is keyed by, so their ids cannot be reused by others while it lives.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class IdentityMemo:
+    """The last `size` results of a function of some objects (by identity) and some values."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._entries: OrderedDict[Hashable, tuple[tuple[Any, ...], Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, objects: tuple[Any, ...], values: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()`'s result for these objects and values: remembered, or computed now."""
+        key = (tuple(map(id, objects)), values)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                return entry[1]
+        result = compute()  # outside the lock: it may run a simulation
+        with self._lock:
+            self._entries[key] = (objects, result)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return result
