@@ -67,9 +67,35 @@ class ServerSide:
             self.seconds += _CPU[0]() - start
 
 
-def job_cpu_ms(name: str, open_sessions: int, jobs: int) -> tuple[list[float], list[float]]:
+class CannedServer:
+    """The client's floor: an instant server that replays the fake's answers to one job.
+
+    Recorded from the fake while it answers one job (`record`), then replayed, answer by
+    answer for each method and path, in the order they came (`__call__`): the same client, the
+    same interception and clock, the same bytes back, and nothing computed.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.replies: dict[tuple[str, str], list] = {}
+        self.served: dict[tuple[str, str], int] = {}
+
+    def record(self, request):
+        reply = self.app(request)
+        self.replies.setdefault((request.method, request.path), []).append(reply)
+        return reply
+
+    def __call__(self, request):
+        key = (request.method, request.path)
+        replies, served = self.replies[key], self.served.get(key, 0)
+        self.served[key] = served + 1
+        return replies[served % len(replies)]
+
+
+def job_cpu_ms(name: str, open_sessions: int, jobs: int) -> dict[str, list[float]]:
     """CPU ms of each of `jobs` sequential jobs in one client Session, beside other open ones:
-    in all, and in the fake's answers alone."""
+    in all ("per_job"), in the fake's answers alone ("server"), and against the canned server
+    ("floor"), the last alternating job by job with the fake."""
     from qiskit.transpiler import generate_preset_pass_manager
     from qiskit_ibm_runtime import SamplerV2, Session
 
@@ -81,17 +107,27 @@ def job_cpu_ms(name: str, open_sessions: int, jobs: int) -> tuple[list[float], l
         circuit = generate_preset_pass_manager(optimization_level=1, backend=backend).run(bell())
         for _ in range(open_sessions - 1):
             fake.platform.create_session(mode="dedicated", backend=name, instance=None)
-        server = fake._app = ServerSide(fake._app)
+        server = ServerSide(fake._app)
+        canned = CannedServer(server)
         with Session(backend=backend) as session:
             sampler = SamplerV2(mode=session)
             sampler.run([circuit]).result()  # warm: first-job caches are not per-job cost
-            totals, served = [], []
-            for _ in range(jobs):
+            fake._app = canned.record
+            sampler.run([circuit]).result()
+            figures: dict[str, list[float]] = {"per_job": [], "server": [], "floor": []}
+            for i in range(2 * jobs):
+                against_floor = i % 2 == (i // 2) % 2  # floor, fake, fake, floor, ...
+                fake._app = canned if against_floor else server
                 start, server.seconds = _CPU[0](), 0.0
                 sampler.run([circuit]).result()
-                totals.append((_CPU[0]() - start) * 1000)
-                served.append(server.seconds * 1000)
-        return totals, served
+                elapsed = (_CPU[0]() - start) * 1000
+                if against_floor:
+                    figures["floor"].append(elapsed)
+                else:
+                    figures["per_job"].append(elapsed)
+                    figures["server"].append(server.seconds * 1000)
+            fake._app = server.app
+        return figures
     finally:
         fake.stop()
 
@@ -208,12 +244,16 @@ class _PlatformRun:
         return _CPU[0]() - start
 
 
+PARTS = ("per_job", "server", "floor")
+
+
 def measure(jobs: int) -> dict:
-    figures: dict = {"per_job": {}, "server": {}, "memory": {}}
+    figures: dict = {part: {} for part in PARTS} | {"memory": {}}
     for name in BACKENDS:
         for count in SESSIONS:
             key = f"{name}/{count}"
-            figures["per_job"][key], figures["server"][key] = job_cpu_ms(name, count, jobs)
+            for part, samples in job_cpu_ms(name, count, jobs).items():
+                figures[part][key] = samples
     for name in BACKENDS:
         figures["memory"][name] = retained_kib_per_1000(name)
     return figures
@@ -238,9 +278,9 @@ def run_on(package_dir: Path, jobs: int) -> dict:
 
 
 def merge(runs: list[dict]) -> dict:
-    merged: dict = {"per_job": {}, "server": {}, "memory": {}}
+    merged: dict = {part: {} for part in PARTS} | {"memory": {}}
     for run in runs:
-        for part in ("per_job", "server"):
+        for part in PARTS:
             for key, samples in run[part].items():
                 merged[part].setdefault(key, []).extend(samples)
         for key, kib in run["memory"].items():
@@ -255,8 +295,12 @@ def report(figures: dict[str, dict]) -> None:
     _per_job_table(figures, "per_job")
     print("   b. the fake's answers alone (its request handler: API, platform, Aer)")
     _per_job_table(figures, "server")
+    print("   c. the client's floor: the same client against a canned server replaying the")
+    print("      fake's answers to one job (same interception and clock, nothing computed),")
+    print("      alternating job by job with the fake; ratio = in all / floor")
+    _floor_table(figures)
     if "platform" in next(iter(figures.values())):
-        print("   c. the platform alone (submit, run on Aer, complete: no client, no API), both")
+        print("   d. the platform alone (submit, run on Aer, complete: no client, no API), both")
         print("      packages in one process, interleaved job by job")
         _per_job_table(figures, "platform")
     _memory_table(figures)
@@ -279,6 +323,22 @@ def _per_job_table(figures: dict[str, dict], part: str) -> None:
             row += [f"{medians[label][100] / medians[label][1]:.2f}" if n == 100 else "" for label in labels]
             if len(labels) == 2:
                 row.append(f"{medians[labels[1]][n] / medians[labels[0]][n]:.2f}")
+            rows.append(row)
+    _table(header, rows)
+
+
+def _floor_table(figures: dict[str, dict]) -> None:
+    header = ["backend", "open"]
+    for label in figures:
+        header += [f"{label} ms", f"{label} floor ms", f"{label} ratio"]
+    rows = []
+    for name in BACKENDS:
+        for n in SESSIONS:
+            row = [name, str(n)]
+            for label in figures:
+                whole = statistics.median(figures[label]["per_job"][f"{name}/{n}"])
+                floor = statistics.median(figures[label]["floor"][f"{name}/{n}"])
+                row += [f"{whole:.2f}", f"{floor:.2f}", f"{whole / floor:.2f}"]
             rows.append(row)
     _table(header, rows)
 
