@@ -13,9 +13,12 @@ noise comes from a generator seeded by ``seed``, so equal inputs give byte-ident
 
 from __future__ import annotations
 
+import base64
 import functools
+import io
 import json
 import math
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -178,7 +181,7 @@ def run(
             )
     except QiskitError as error:  # Aer refusing a circuit, e.g. too many non-Clifford qubits
         raise ExecutionError(f"Simulation failed: {error}") from None
-    return json.dumps(result, cls=RuntimeEncoder)
+    return json.dumps(result, cls=_ResultEncoder)
 
 
 def _executor_program():
@@ -202,6 +205,23 @@ def _circuit(qpy: str) -> QuantumCircuit:
     The circuit is shared between calls, so nothing here may mutate it.
     """
     return RuntimeDecoder().object_hook({"__type__": "QuantumCircuit", "__value__": qpy})
+
+
+class _ResultEncoder(RuntimeEncoder):
+    """The client's own encoder, with arrays compressed at zlib's fastest level.
+
+    The format is the client's (`np.save`, zlib, base64) and its decoder inflates any level;
+    at the default level, the sparse outcomes of a small circuit took longer to compress than
+    the rest of the job's server side (chosen: the service's level is not documented).
+    """
+
+    def default(self, obj: Any) -> Any:
+        if isinstance(obj, np.ndarray) and obj.dtype != object:
+            with io.BytesIO() as buffer:
+                np.save(buffer, obj, allow_pickle=False)
+                packed = zlib.compress(buffer.getvalue(), 1)
+            return {"__type__": "ndarray", "__value__": base64.standard_b64encode(packed).decode()}
+        return super().default(obj)
 
 
 class _Decoder(RuntimeDecoder):
@@ -263,25 +283,60 @@ def _sample(
 ) -> SamplerPubResult:
     if noise is None:
         plan = aer.plan(pub.circuit, aer.MAX_ENUMERATED_QUBITS)
-        sample = _sample_terminal if plan.stripped else aer.sample_dynamic
-        bits = sample(plan, pub, rng)
+        if plan.stripped:
+            fields = _registers_of_outcomes(plan, pub, _terminal_outcomes(plan, pub, rng))
+        else:
+            fields = _registers_of_bits(pub, aer.sample_dynamic(plan, pub, rng))
     else:  # measurements stay in: Aer applies readout errors shot by shot
         plan = aer.plan(pub.circuit, max_measured=-1)
         bits = aer.sample_dynamic(plan, pub, rng, _noise_on(plan, noise))
-    bits = bits.reshape(*pub.shape, pub.shots, pub.circuit.num_clbits)
-    fields = {
-        creg.name: BitArray.from_bool_array(
-            bits[..., [pub.circuit.find_bit(clbit).index for clbit in creg]], order="little"
-        )
-        for creg in pub.circuit.cregs
-    }
+        fields = _registers_of_bits(pub, bits)
     return SamplerPubResult(
         DataBin(**fields, shape=pub.shape), metadata={"circuit_metadata": pub.circuit.metadata}
     )
 
 
-def _sample_terminal(plan: aer.Plan, pub: SamplerPub, rng: np.random.Generator) -> np.ndarray:
-    """Exact outcome probabilities from Aer, shots drawn here: Aer's per-shot output is slow."""
+def _registers_of_bits(pub: SamplerPub, bits: np.ndarray) -> dict[str, BitArray]:
+    """Each classical register's shots, from every shot's clbits (as bools)."""
+    bits = bits.reshape(*pub.shape, pub.shots, pub.circuit.num_clbits)
+    return {
+        creg.name: BitArray.from_bool_array(
+            bits[..., [pub.circuit.find_bit(clbit).index for clbit in creg]], order="little"
+        )
+        for creg in pub.circuit.cregs
+    }
+
+
+#: A register this wide or narrower is packed from its integer value; wider goes through bools.
+_MAX_PACKED_BITS = 64
+
+
+def _registers_of_outcomes(
+    plan: aer.Plan, pub: SamplerPub, outcomes: np.ndarray
+) -> dict[str, BitArray]:
+    """Each classical register's shots, from each shot's outcome of the measured qubits (an
+    integer: bit i is ``plan.measured[i]``), packed as `BitArray.from_bool_array` packs them
+    (each value big-endian, in as few bytes as the register needs) without going through bools."""
+    width, fields = len(plan.measured), {}
+    for creg in pub.circuit.cregs:
+        if len(creg) > _MAX_PACKED_BITS:
+            return _registers_of_bits(pub, _outcome_bits(plan, outcomes))
+        values = np.zeros(outcomes.shape, dtype=np.uint64)
+        for position, clbit in enumerate(creg):
+            source = int(plan.sources[pub.circuit.find_bit(clbit).index])
+            if source < width:  # a clbit nothing writes reads 0
+                values |= ((outcomes >> source) & 1).astype(np.uint64) << np.uint64(position)
+        size = max(1, -(-len(creg) // 8))
+        packed = values.astype(">u8").view(np.uint8).reshape(*outcomes.shape, 8)[..., 8 - size :]
+        fields[creg.name] = BitArray(
+            np.ascontiguousarray(packed).reshape(*pub.shape, pub.shots, size), len(creg)
+        )
+    return fields
+
+
+def _terminal_outcomes(plan: aer.Plan, pub: SamplerPub, rng: np.random.Generator) -> np.ndarray:
+    """Each shot's outcome of the measured qubits, per parameter set: exact probabilities from
+    Aer, shots drawn here (Aer's per-shot output is slow)."""
     count, width = pub.parameter_values.size, len(plan.measured)
     if width:
         probe = plan.probe(
@@ -295,6 +350,12 @@ def _sample_terminal(plan: aer.Plan, pub: SamplerPub, rng: np.random.Generator) 
         cdf = np.cumsum(p)
         draws = np.searchsorted(cdf, rng.random(pub.shots) * cdf[-1], side="right")
         outcomes[i] = np.minimum(draws, len(p) - 1)
+    return outcomes
+
+
+def _outcome_bits(plan: aer.Plan, outcomes: np.ndarray) -> np.ndarray:
+    """Every shot's clbits as bools, from its outcome of the measured qubits."""
+    width = len(plan.measured)
     qubit_bits = (outcomes[..., None] >> np.arange(width + 1)) & 1
     qubit_bits[..., width] = 0  # the column unwritten clbits read
     return qubit_bits[..., plan.sources].astype(bool)
