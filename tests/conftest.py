@@ -34,10 +34,6 @@ needs_kingston = pytest.mark.skipif(
 _ISA: dict[tuple[str, str], QuantumCircuit] = {}
 
 
-
-
-
-
 @pytest.fixture
 def isa() -> Callable[[QuantumCircuit, object], QuantumCircuit]:
     """Transpile a circuit for a backend, caching by (backend, circuit name)."""

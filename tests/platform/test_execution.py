@@ -47,18 +47,6 @@ def isa(builder: Callable[[], QuantumCircuit], name: str = "sherbrooke") -> Quan
     return manager.run(builder())
 
 
-
-
-
-
-
-
-
-
-
-
-
-
 def two_registers() -> QuantumCircuit:
     """q0 -> b[1], q1 -> a[0], with q0 flipped: a == '0', b == '10'."""
     a, b = ClassicalRegister(1, "a"), ClassicalRegister(2, "b")
@@ -136,6 +124,53 @@ def test_registers_and_measurement_order_survive():
     assert list(result[0].data) == ["a", "b"]
     assert result[0].data.a.get_counts() == {"0": 4096}
     assert result[0].data.b.get_counts() == {"10": 4096}
+
+
+def wide_registers() -> QuantumCircuit:
+    """Known bits in registers of 1, 9 and 70 clbits, some that nothing writes:
+    a = '1', b = '100000101' (b[0], b[2], b[8] set), c = '1' at c[69] only (c[3] reads an
+    idle qubit)."""
+    a, b, c = ClassicalRegister(1, "a"), ClassicalRegister(9, "b"), ClassicalRegister(70, "c")
+    circuit = QuantumCircuit(QuantumRegister(6), a, b, c)
+    for qubit in (0, 1, 2, 3, 4):
+        circuit.x(qubit)
+    circuit.measure([0, 1, 2, 3, 4, 5], [a[0], b[0], b[2], b[8], c[69], c[3]])
+    return circuit
+
+
+def test_registers_of_any_width_read_the_bits_their_clbits_were_given():
+    data = run("sampler", sampler_params([(isa(wide_registers), None, 50)]))[0].data
+
+    assert data.a.get_counts() == {"1": 50}
+    assert data.b.get_counts() == {"100000101": 50}
+    assert data.c.get_counts() == {"1" + "0" * 69: 50}
+    assert (data.b.num_bits, data.c.num_bits) == (9, 70)
+
+
+def test_outcomes_pack_into_registers_exactly_as_from_their_bools():
+    from pytest_qsession.platform import aer
+    from pytest_qsession.platform.execution import (
+        _outcome_bits,
+        _registers_of_bits,
+        _registers_of_outcomes,
+    )
+
+    rng = np.random.default_rng(5)
+    for width, registers in [(2, (2,)), (3, (1, 9, 4)), (5, (12, 3)), (4, (8, 17))]:
+        clbits = sum(registers)
+        circuit = QuantumCircuit(QuantumRegister(width), *[
+            ClassicalRegister(size, f"r{i}") for i, size in enumerate(registers)
+        ])
+        targets = rng.choice(clbits, size=width, replace=False)
+        circuit.measure(range(width), [int(t) for t in targets])
+        plan = aer.plan(circuit, aer.MAX_ENUMERATED_QUBITS)
+        pub = SamplerPub.coerce((circuit, None, 64))
+        outcomes = rng.integers(0, 2**width, size=(1, 64))
+        packed = _registers_of_outcomes(plan, pub, outcomes)
+        from_bools = _registers_of_bits(pub, _outcome_bits(plan, outcomes))
+        for name, bits in from_bools.items():
+            assert packed[name].num_bits == bits.num_bits
+            assert packed[name].array.tobytes() == bits.array.tobytes(), (width, registers, name)
 
 
 def test_shots_come_from_pub_then_default_shots_option():
