@@ -79,6 +79,7 @@ class _Scan:
 
 _last_scan: _Scan | None = None
 _namespace_of = operator.attrgetter("__dict__")
+_module_of = operator.itemgetter(1)
 
 
 def _bound_clocks(fakes: dict[int, Any], ignored: tuple[str, ...]):
@@ -104,7 +105,7 @@ def _bound_clocks(fakes: dict[int, Any], ignored: tuple[str, ...]):
 def _sizes(modules: list[tuple[str, Any]]) -> list[int] | None:
     """How many globals each module has (None if one has no namespace), counted in C."""
     try:
-        return list(map(len, map(_namespace_of, (module for _, module in modules))))
+        return list(map(len, map(_namespace_of, map(_module_of, modules))))
     except (AttributeError, TypeError):
         return None
 
