@@ -14,13 +14,18 @@ import math
 import os
 import platform
 import re
+import resource
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from importlib.metadata import version
+from pathlib import Path
 
 from qiskit import QuantumCircuit
 from qiskit.transpiler import generate_preset_pass_manager
@@ -29,6 +34,9 @@ from qiskit_ibm_runtime import QiskitRuntimeService, SamplerV2, Session
 from qiskit_ibm_runtime.exceptions import IBMRuntimeError
 from qiskit_ibm_runtime.fake_provider import FakeManilaV2, FakeSherbrooke
 
+# bench/per_job.py: the floor and the retained memory, shared with that script's own runs
+from per_job import BACKENDS as FLOOR_BACKENDS
+from per_job import SESSIONS, job_cpu_ms, retained_kib_per_1000
 from pytest_qsession import FakeRuntime, FakeRuntimeServer, Options
 
 warnings.filterwarnings(
@@ -58,14 +66,18 @@ class Plan:
     local_cap: dict[str, int]  # largest N for local testing mode, per backend (it is slow)
     repeats: int  # samples for the long-job and set-up sections
     scenario_hours: int
+    first_tests: int  # fresh interpreters timing their first fixture
+    suite_tests: int  # tests in each suite timed through pytest
+    suite_runs: int  # runs of each of the two suites
+    floor_jobs: int  # jobs against the fake and against the floor, per cell
 
     @classmethod
     def full(cls) -> Plan:
-        return cls((1, 10, 100), 5, {"ibm_sherbrooke": 10}, 15, 8)
+        return cls((1, 10, 100), 5, {"ibm_sherbrooke": 10}, 15, 8, 5, 200, 4, 60)
 
     @classmethod
     def quick(cls) -> Plan:
-        return cls((1, 10), 2, {"ibm_sherbrooke": 1}, 3, 1)
+        return cls((1, 10), 2, {"ibm_sherbrooke": 1}, 3, 1, 1, 20, 1, 10)
 
 
 def bell() -> QuantumCircuit:
@@ -105,13 +117,9 @@ def started_fake(**options) -> tuple[FakeRuntime, float]:
     return fake, now() - start
 
 
-def check_real_clock() -> float:
-    """Fail loudly if freezegun has reached our timer, since every figure would then read 0.
-
-    Returns how long this first `start()` in the process took: freezegun then walks every
-    attribute of every loaded module once, which imports scipy's lazy submodules.
-    """
-    fake, cold_start = started_fake(backends=["ibmq_manila"])
+def check_real_clock() -> None:
+    """Fail loudly if freezegun has reached our timer, since every figure would then read 0."""
+    fake, _ = started_fake(backends=["ibmq_manila"])
     try:
         start, frozen = now(), time.perf_counter()
         sum(range(100_000))
@@ -119,7 +127,6 @@ def check_real_clock() -> float:
         assert 0 < now() - start < 1, "the bench timer does not read real time"
     finally:
         fake.stop()
-    return cold_start
 
 
 # -- 1. per-job real time ------------------------------------------------------------------------
@@ -336,30 +343,112 @@ def print_long_session(figures: dict) -> None:
 
 # -- 4. per-test set-up --------------------------------------------------------------------------
 
+#: CPU time, which this machine's load disturbs less than real time (freezegun leaves it alone).
+cpu = time.process_time
 
-def per_test_setup(plan: Plan) -> list[float]:
-    """What the fixture costs a test that only builds a service: default options."""
-    samples = []
+#: A fresh interpreter with the heavy imports a test suite has before its first test.
+FIRST_TEST = """
+import logging, time
+import qiskit, qiskit_aer, qiskit_ibm_runtime, scipy
+from pytest_qsession import FakeRuntime, Options
+logging.getLogger("qiskit_ibm_runtime").setLevel(logging.ERROR)
+start = time.process_time()
+fake = FakeRuntime(Options()).start()
+fake.service()
+fake.stop()
+print(time.process_time() - start)
+"""
+
+#: A suite of tests that each build a service, and the same suite without the fixture.
+SUITE = """
+import pytest
+@pytest.mark.parametrize("i", range({count}))
+def test_one(i, {fixture}):
+    {body}
+"""
+
+
+def per_test(plan: Plan) -> dict:
+    """CPU seconds per test of each part of the fixture's set-up, interleaved sample by sample."""
+    parts: dict[str, list[float]] = {
+        "start + stop": [], "QiskitRuntimeService()": [], "start + service + stop": [],
+        "backend('ibm_sherbrooke').target": [],
+    }
     for _ in range(plan.repeats * 2):
-        start = now()
+        mark = cpu()
         fake = FakeRuntime(Options()).start()
+        started = cpu()
         try:
-            fake.service()
+            service = fake.service()
+            served = cpu()
+            service.backend("ibm_sherbrooke").target
+            targeted = cpu()
         finally:
+            stopping = cpu()
             fake.stop()
-        samples.append(now() - start)
-    return samples
+        stopped = cpu()
+        parts["start + stop"].append(started - mark + stopped - stopping)
+        parts["QiskitRuntimeService()"].append(served - started)
+        parts["start + service + stop"].append(served - mark + stopped - stopping)
+        parts["backend('ibm_sherbrooke').target"].append(targeted - served)
+    first = [_child_cpu([sys.executable, "-c", FIRST_TEST]) for _ in range(plan.first_tests)]
+    return {"parts": parts, "first": first, "suite": suite_per_test(plan)}
 
 
-def print_setup(samples: list[float], cold_start: float) -> None:
-    print("4. Per-test set-up: FakeRuntime(Options()).start(); fake.service(); fake.stop()")
-    ms = [s * 1000 for s in samples]
-    _table(
-        ("samples", "median ms", "min ms", "max ms"),
-        [(len(ms), f"{statistics.median(ms):.1f}", f"{min(ms):.1f}", f"{max(ms):.1f}")],
+def _child_cpu(command: list[str], **kwargs) -> float:
+    """CPU seconds the child itself reports on its last line."""
+    out = subprocess.run(command, capture_output=True, text=True, check=True, **kwargs)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def suite_per_test(plan: Plan) -> dict:
+    """Per test through pytest: a suite of N tests that each take the fixture and build a
+    service, less the same N tests without it, in CPU seconds of the whole pytest process."""
+    count = plan.suite_tests
+    with tempfile.TemporaryDirectory() as folder:
+        for name, fixture, body in (
+            ("with", "fake_runtime", "fake_runtime.service()"), ("without", "tmp_path", "pass"),
+        ):
+            text = SUITE.format(count=count, fixture=fixture, body=body)
+            Path(folder, f"test_{name}.py").write_text(text, encoding="utf-8")
+        runs: dict[str, list[float]] = {"with": [], "without": []}
+        for repeat in range(plan.suite_runs):
+            for name in ("with", "without")[:: 1 if repeat % 2 else -1]:
+                runs[name].append(_pytest_cpu(folder, f"test_{name}.py"))
+    return {"tests": count, **runs}
+
+
+def _pytest_cpu(folder: str, file: str) -> float:
+    """CPU seconds (user + system) of one `pytest -q -p no:randomly FILE` child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", file],
+        cwd=folder, capture_output=True, check=True,
     )
-    print(f"   once per process, the first start() alone took {cold_start * 1000:.0f} ms: freezegun")
-    print("   reads every attribute of every loaded module, importing scipy's lazy submodules.")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def print_per_test(figures: dict) -> None:
+    print("4. Per test, CPU ms (medians): the parts of the fixture's set-up, taken apart in one loop")
+    rows = [
+        (part, len(samples), f"{_median_ms(samples):.2f}", f"{min(samples) * 1000:.2f}")
+        for part, samples in figures["parts"].items()
+    ]
+    first = figures["first"]
+    rows.append((
+        "first start + service + stop in a process", len(first), f"{_median_ms(first):.1f}",
+        f"{min(first) * 1000:.1f}",
+    ))
+    suite = figures["suite"]
+    extra = [(w - wo) / suite["tests"] for w, wo in zip(suite["with"], suite["without"])]
+    rows.append((
+        f"through pytest: {suite['tests']} tests with fixture + service(), less without",
+        len(extra), f"{_median_ms(extra):.2f}", f"{min(extra) * 1000:.2f}",
+    ))
+    _table(("per test", "samples", "median ms", "min ms"), rows)
+    print("   first: a fresh interpreter that has imported qiskit, qiskit_aer, qiskit_ibm_runtime")
+    print("   and scipy; through pytest: CPU of the whole pytest process, both suites alternating.")
     print()
 
 
@@ -429,6 +518,43 @@ def print_through_server(figures: dict, shots: int) -> None:
     print()
 
 
+# -- 6. per job against the client's floor -------------------------------------------------------
+
+
+def against_floor(plan: Plan) -> dict:
+    """`per_job.job_cpu_ms` on two backends, 1 and 100 open sessions, and retained memory."""
+    figures: dict = {"jobs": {}, "memory": {}}
+    for name in FLOOR_BACKENDS:
+        for open_sessions in SESSIONS:
+            figures["jobs"][f"{name}/{open_sessions}"] = job_cpu_ms(name, open_sessions, plan.floor_jobs)
+        figures["memory"][name] = retained_kib_per_1000(name)
+    return figures
+
+
+def print_against_floor(figures: dict) -> None:
+    jobs = figures["jobs"]
+    some = next(iter(jobs.values()))
+    print(f"6. Per job against the client's floor, CPU ms (medians of {len(some['per_job'])} jobs")
+    print("   each): sequential SamplerV2 jobs (Bell, 4096 shots) in one Session; floor = the same")
+    print("   client against a canned server replaying the fake's answers to one job, alternating")
+    print("   job by job with the fake; server = the fake's request handler alone; open = sessions")
+    print("   open on the platform, the job's own included")
+    header = ("backend", "open", "fake ms", "floor ms", "fake/floor", "server ms", "vs 1 open")
+    rows = []
+    for key, cell in jobs.items():
+        name, open_sessions = key.split("/")
+        one = statistics.median(jobs[f"{name}/1"]["per_job"])
+        fake, floor = statistics.median(cell["per_job"]), statistics.median(cell["floor"])
+        rows.append((
+            name, open_sessions, f"{fake:.2f}", f"{floor:.2f}", f"{fake / floor:.2f}",
+            f"{statistics.median(cell['server']):.2f}", f"{fake / one:.2f}",
+        ))
+    _table(header, rows)
+    memory = ", ".join(f"{kib / 1024:.1f} MiB ({name})" for name, kib in figures["memory"].items())
+    print(f"   memory 1,000 ended jobs keep alive (tracemalloc): {memory}")
+    print()
+
+
 # -- output ---------------------------------------------------------------------------------------
 
 
@@ -466,7 +592,7 @@ def main() -> None:
     print()
     begun = now()
     results = {"environment": env, "quick": args.quick, "shots": args.shots}
-    results["cold_start"] = check_real_clock()
+    check_real_clock()
     if not args.server_only:
         results["per_job"] = per_job(plan, args.shots)
         print_per_job(results["per_job"], plan, args.shots)
@@ -474,10 +600,13 @@ def main() -> None:
         print_long_jobs(results["long_jobs"])
         results["long_session"] = long_session(plan, args.shots)
         print_long_session(results["long_session"])
-        results["setup"] = per_test_setup(plan)
-        print_setup(results["setup"], results["cold_start"])
+        results["per_test"] = per_test(plan)
+        print_per_test(results["per_test"])
     results["server"] = through_server(plan, args.shots)
     print_through_server(results["server"], args.shots)
+    if not args.server_only:
+        results["floor"] = against_floor(plan)
+        print_against_floor(results["floor"])
     print(f"total real time: {now() - begun:.0f} s")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
