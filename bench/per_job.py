@@ -5,7 +5,8 @@ Runs in about a minute on 2 cores and prints two tables:
 1. CPU milliseconds (``time.process_time``, median) per sequential ``SamplerV2`` job through
    the real client, in one ``Session``, on ``ibm_fez`` and ``ibm_sherbrooke`` (every default
    backend configured, as in a test); with the client's session alone, and with 99 more open
-   sessions on the same backend created through the platform;
+   sessions on the same backend created through the platform: in all, in the fake's request
+   handler alone, and against the client's floor (`CannedServer`), job by job beside the fake;
 2. memory (``tracemalloc``) that 1,000 ended jobs keep alive on the platform: their records,
    params and results.
 

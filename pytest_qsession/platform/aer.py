@@ -69,7 +69,10 @@ class Plan:
 
 
 _plans = IdentityMemo()
-_exact_runs = IdentityMemo()
+_exact_runs = IdentityMemo(size=64)
+#: An exact run is remembered when it saved at most this many numbers (128 KiB), so the memo
+#: holds at most 8 MiB; a bigger one (15+ measured qubits, or many parameter sets) runs again.
+MAX_REMEMBERED_FLOATS = 1 << 14
 
 
 def plan(circuit: QuantumCircuit, max_measured: int) -> Plan:
@@ -122,7 +125,12 @@ def run_exact(probe: QuantumCircuit, pub: Pub, rng: np.random.Generator) -> list
     values = _values(probe, pub)
     seed = _seed(rng)
     key = (values.shape, values.tobytes())
-    return _exact_runs.get((probe,), key, lambda: _simulate(probe, values, 1, seed))
+    data = _exact_runs.lookup((probe,), key)
+    if data is None:
+        data = _simulate(probe, values, 1, seed)
+        if sum(np.size(saved) for run in data for saved in run.values()) <= MAX_REMEMBERED_FLOATS:
+            _exact_runs.store((probe,), key, data)
+    return data
 
 
 def _values(body: QuantumCircuit, pub: Pub) -> np.ndarray:

@@ -89,7 +89,15 @@ def decode(program_id: str, params: dict) -> Decoded:
     if program_id == "executor":
         executor_program = _executor_program()
         return Decoded(program_id, params, program=executor_program.decode(params))
-    return _decoded_text(program_id, json.dumps(params))
+    text = json.dumps(params)
+    if len(text) > MAX_REMEMBERED_PARAMS:
+        return _decoded_text.__wrapped__(program_id, text)
+    return _decoded_text(program_id, text)
+
+
+#: Params texts up to this length are remembered decoded (64 of them); longer ones, rare and
+#: costly to keep, are decoded each time.
+MAX_REMEMBERED_PARAMS = 1 << 20
 
 
 @functools.lru_cache(maxsize=64)

@@ -25,15 +25,26 @@ class IdentityMemo:
 
     def get(self, objects: tuple[Any, ...], values: Hashable, compute: Callable[[], T]) -> T:
         """`compute()`'s result for these objects and values: remembered, or computed now."""
+        found = self.lookup(objects, values)
+        if found is not None:
+            return found
+        result = compute()  # outside the lock: it may run a simulation
+        self.store(objects, values, result)
+        return result
+
+    def lookup(self, objects: tuple[Any, ...], values: Hashable) -> Any:
+        """The result remembered for these objects and values, or None."""
         key = (tuple(map(id, objects)), values)
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-                return entry[1]
-        result = compute()  # outside the lock: it may run a simulation
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
+
+    def store(self, objects: tuple[Any, ...], values: Hashable, result: Any) -> None:
+        """Remember `result` for these objects and values, forgetting the oldest beyond size."""
         with self._lock:
-            self._entries[key] = (objects, result)
+            self._entries[(tuple(map(id, objects)), values)] = (objects, result)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
-        return result

@@ -173,6 +173,23 @@ def test_outcomes_pack_into_registers_exactly_as_from_their_bools():
             assert packed[name].array.tobytes() == bits.array.tobytes(), (width, registers, name)
 
 
+def test_a_resent_circuit_gets_the_answer_of_its_own_parameter_values():
+    from pytest_qsession.platform import aer
+
+    zero, flipped = np.array([[0.0]]), np.array([[np.pi]])
+    first = [run("sampler", sampler_params([(isa(rotation), v)])) for v in (zero, flipped, zero)]
+    assert [r[0].data.meas.get_counts() for r in first] == [{"0": 4096}, {"1": 4096}, {"0": 4096}]
+
+    def bell_text() -> str:
+        params = sampler_params([isa(bell)])
+        return execute("sampler", params, num_qubits=127, seed=3, started=T0, finished=T1)
+
+    bell_text()
+    remembered = bell_text()  # Aer's probabilities come from the memo
+    aer._exact_runs._entries.clear()  # as if the circuit had never run
+    assert bell_text() == remembered
+
+
 def test_shots_come_from_pub_then_default_shots_option():
     params = sampler_params([isa(bell), (isa(ghz3), None, 100)], default_shots=300)
     result = run("sampler", params)
