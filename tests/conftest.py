@@ -26,6 +26,11 @@ def needs_client(version: str, why: str) -> pytest.MarkDecorator:
     )
 
 
+needs_delete_job = pytest.mark.skipif(
+    not hasattr(qiskit_ibm_runtime.QiskitRuntimeService, "delete_job"),
+    reason="this qiskit-ibm-runtime has no QiskitRuntimeService.delete_job (0.41-0.4x dropped it)",
+)
+
 needs_kingston = pytest.mark.skipif(
     "ibm_kingston" not in catalog.available_names(),
     reason="the installed client ships no ibm_kingston snapshot (added in 0.47)",

@@ -15,7 +15,7 @@ from qiskit_ibm_runtime import Batch, Session
 from qiskit_ibm_runtime.api.exceptions import RequestsApiError
 from qiskit_ibm_runtime.exceptions import IBMRuntimeError, RuntimeJobNotFound
 
-from conftest import CLIENT, needs_client
+from conftest import CLIENT, needs_client, needs_delete_job
 from pytest_qsession.platform import catalog
 
 API = "https://quantum.cloud.ibm.com/api/v1"
@@ -68,6 +68,7 @@ def test_results_answer_204_until_the_job_ends(fake_runtime, backend, run):
     assert final.status_code == 200 and final.json()
 
 
+@needs_delete_job
 def test_deleting_a_queued_job_removes_it(fake_runtime, service, backend, run):
     fake_runtime.take_offline("ibm_sherbrooke")
     job = run(backend)
@@ -80,6 +81,7 @@ def test_deleting_a_queued_job_removes_it(fake_runtime, service, backend, run):
     assert f"job {job.job_id()} deleted" in fake_runtime.timeline()
 
 
+@needs_delete_job
 def test_deleting_a_running_job_is_refused_and_an_ended_one_allowed(fake_runtime, service, backend, run):
     job = run(backend)
     assert job.status() == "RUNNING"

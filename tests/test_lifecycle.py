@@ -8,6 +8,7 @@ import pytest
 from qiskit_ibm_runtime import Session
 from qiskit_ibm_runtime.exceptions import IBMRuntimeError, RuntimeJobTimeoutError
 
+from conftest import needs_delete_job
 
 
 @pytest.mark.fake_runtime(queue_wait=30)
@@ -302,6 +303,7 @@ def test_session_usage_runs_until_its_last_job_ends_even_past_max_time(
     assert session.details()["usage_time"] == usage
 
 
+@needs_delete_job
 def test_deleting_a_finished_job_keeps_its_time_in_batch_usage(fake_runtime, backend, run):
     from qiskit_ibm_runtime import Batch
 
