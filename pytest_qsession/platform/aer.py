@@ -21,7 +21,7 @@ from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit_aer import AerSimulator
 from qiskit_aer.noise import NoiseModel
 
-from .memo import IdentityMemo
+from .memo import MISSING, IdentityMemo
 
 # Beyond this many measured qubits, enumerating 2**m outcome probabilities costs more than
 # letting Aer sample the shots itself.
@@ -126,7 +126,7 @@ def run_exact(probe: QuantumCircuit, pub: Pub, rng: np.random.Generator) -> list
     seed = _seed(rng)
     key = (values.shape, values.tobytes())
     data = _exact_runs.lookup((probe,), key)
-    if data is None:
+    if data is MISSING:
         data = _simulate(probe, values, 1, seed)
         if sum(np.size(saved) for run in data for saved in run.values()) <= MAX_REMEMBERED_FLOATS:
             _exact_runs.store((probe,), key, data)

@@ -14,6 +14,9 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+#: What `lookup` answers for what is not remembered (None may be a remembered result).
+MISSING: Any = object()
+
 
 class IdentityMemo:
     """The last `size` results of a function of some objects (by identity) and some values."""
@@ -26,19 +29,19 @@ class IdentityMemo:
     def get(self, objects: tuple[Any, ...], values: Hashable, compute: Callable[[], T]) -> T:
         """`compute()`'s result for these objects and values: remembered, or computed now."""
         found = self.lookup(objects, values)
-        if found is not None:
+        if found is not MISSING:
             return found
         result = compute()  # outside the lock: it may run a simulation
         self.store(objects, values, result)
         return result
 
     def lookup(self, objects: tuple[Any, ...], values: Hashable) -> Any:
-        """The result remembered for these objects and values, or None."""
+        """The result remembered for these objects and values, or `MISSING`."""
         key = (tuple(map(id, objects)), values)
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
-                return None
+                return MISSING
             self._entries.move_to_end(key)
             return entry[1]
 
