@@ -219,6 +219,22 @@ def platform_side(against: Path, jobs: int) -> dict:
     return figures
 
 
+def open_sessions_cost(name: str, jobs: int) -> dict[int, list[float]]:
+    """CPU ms per job on the platform alone beside 0 and 99 other open sessions, the two
+    platforms interleaved job by job in this process (the steadiest comparison of the two)."""
+    import pytest_qsession
+
+    body = json.dumps(sampler_params(name))
+    runs = {count: _PlatformRun(pytest_qsession, name, count, body) for count in SESSIONS}
+    samples: dict[int, list[float]] = {count: [] for count in SESSIONS}
+    for i in range(jobs + 1):
+        for count in SESSIONS[:: 1 if i % 2 else -1]:
+            elapsed = runs[count].one_job()
+            if i:  # the first job warms caches
+                samples[count].append(elapsed * 1000)
+    return samples
+
+
 class _PlatformRun:
     """A platform of one package version: `count` open sessions, jobs in the first of them."""
 

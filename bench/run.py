@@ -36,7 +36,7 @@ from qiskit_ibm_runtime.fake_provider import FakeManilaV2, FakeSherbrooke
 
 # bench/per_job.py: the floor and the retained memory, shared with that script's own runs
 from per_job import BACKENDS as FLOOR_BACKENDS
-from per_job import SESSIONS, job_cpu_ms, retained_kib_per_1000
+from per_job import SESSIONS, job_cpu_ms, open_sessions_cost, retained_kib_per_1000
 from pytest_qsession import FakeRuntime, FakeRuntimeServer, Options
 
 warnings.filterwarnings(
@@ -369,7 +369,9 @@ def test_one(i, {fixture}):
 
 
 def per_test(plan: Plan) -> dict:
-    """CPU seconds per test of each part of the fixture's set-up, interleaved sample by sample."""
+    """CPU seconds per test of each part of the fixture's set-up, in two loops: the set-up a
+    test pays (start, service, stop), then the client's Target build, whose garbage would
+    otherwise land in the next sample."""
     parts: dict[str, list[float]] = {
         "start + stop": [], "QiskitRuntimeService()": [], "start + service + stop": [],
         "backend('ibm_sherbrooke').target": [],
@@ -379,18 +381,20 @@ def per_test(plan: Plan) -> dict:
         fake = FakeRuntime(Options()).start()
         started = cpu()
         try:
-            service = fake.service()
-            served = cpu()
-            service.backend("ibm_sherbrooke").target
-            targeted = cpu()
+            fake.service()
         finally:
-            stopping = cpu()
+            served = cpu()
             fake.stop()
         stopped = cpu()
-        parts["start + stop"].append(started - mark + stopped - stopping)
+        parts["start + stop"].append(started - mark + stopped - served)
         parts["QiskitRuntimeService()"].append(served - started)
-        parts["start + service + stop"].append(served - mark + stopped - stopping)
-        parts["backend('ibm_sherbrooke').target"].append(targeted - served)
+        parts["start + service + stop"].append(stopped - mark)
+    for _ in range(plan.repeats):
+        with FakeRuntime(Options()) as fake:
+            service = fake.service()
+            mark = cpu()
+            service.backend("ibm_sherbrooke").target
+            parts["backend('ibm_sherbrooke').target"].append(cpu() - mark)
     first = [_child_cpu([sys.executable, "-c", FIRST_TEST]) for _ in range(plan.first_tests)]
     return {"parts": parts, "first": first, "suite": suite_per_test(plan)}
 
@@ -407,7 +411,7 @@ def suite_per_test(plan: Plan) -> dict:
     count = plan.suite_tests
     with tempfile.TemporaryDirectory() as folder:
         for name, fixture, body in (
-            ("with", "fake_runtime", "fake_runtime.service()"), ("without", "tmp_path", "pass"),
+            ("with", "fake_runtime", "fake_runtime.service()"), ("without", "request", "pass"),
         ):
             text = SUITE.format(count=count, fixture=fixture, body=body)
             Path(folder, f"test_{name}.py").write_text(text, encoding="utf-8")
@@ -430,7 +434,7 @@ def _pytest_cpu(folder: str, file: str) -> float:
 
 
 def print_per_test(figures: dict) -> None:
-    print("4. Per test, CPU ms (medians): the parts of the fixture's set-up, taken apart in one loop")
+    print("4. Per test, CPU ms (medians): the parts of the fixture's set-up, taken apart")
     rows = [
         (part, len(samples), f"{_median_ms(samples):.2f}", f"{min(samples) * 1000:.2f}")
         for part, samples in figures["parts"].items()
@@ -523,10 +527,11 @@ def print_through_server(figures: dict, shots: int) -> None:
 
 def against_floor(plan: Plan) -> dict:
     """`per_job.job_cpu_ms` on two backends, 1 and 100 open sessions, and retained memory."""
-    figures: dict = {"jobs": {}, "memory": {}}
+    figures: dict = {"jobs": {}, "platform": {}, "memory": {}}
     for name in FLOOR_BACKENDS:
         for open_sessions in SESSIONS:
             figures["jobs"][f"{name}/{open_sessions}"] = job_cpu_ms(name, open_sessions, plan.floor_jobs)
+        figures["platform"][name] = open_sessions_cost(name, plan.floor_jobs * 2)
         figures["memory"][name] = retained_kib_per_1000(name)
     return figures
 
@@ -539,17 +544,23 @@ def print_against_floor(figures: dict) -> None:
     print("   client against a canned server replaying the fake's answers to one job, alternating")
     print("   job by job with the fake; server = the fake's request handler alone; open = sessions")
     print("   open on the platform, the job's own included")
-    header = ("backend", "open", "fake ms", "floor ms", "fake/floor", "server ms", "vs 1 open")
+    header = ("backend", "open", "fake ms", "floor ms", "fake/floor", "server ms")
     rows = []
     for key, cell in jobs.items():
         name, open_sessions = key.split("/")
-        one = statistics.median(jobs[f"{name}/1"]["per_job"])
         fake, floor = statistics.median(cell["per_job"]), statistics.median(cell["floor"])
         rows.append((
             name, open_sessions, f"{fake:.2f}", f"{floor:.2f}", f"{fake / floor:.2f}",
-            f"{statistics.median(cell['server']):.2f}", f"{fake / one:.2f}",
+            f"{statistics.median(cell['server']):.2f}",
         ))
     _table(header, rows)
+    print("   the platform alone (submit, run, complete: no client, no API), 1 and 100 open")
+    print("   sessions on two platforms interleaved job by job in one process:")
+    rows = []
+    for name, samples in figures["platform"].items():
+        one, hundred = (statistics.median(samples[n]) for n in SESSIONS)
+        rows.append((name, f"{one:.3f}", f"{hundred:.3f}", f"{hundred / one:.2f}"))
+    _table(("backend", "1 open ms", "100 open ms", "100/1"), rows)
     memory = ", ".join(f"{kib / 1024:.1f} MiB ({name})" for name, kib in figures["memory"].items())
     print(f"   memory 1,000 ended jobs keep alive (tracemalloc): {memory}")
     print()
