@@ -9,6 +9,11 @@ through its `__dict__` (which imports nothing), and read again only when its glo
 number or it is a new module under the same name; when no module changed since the last start,
 the last start's findings are used as they are. freezegun does everything else as usual: its
 fakes, its factory, its ignore list, and `stop()`, which undoes our replacements with its own.
+
+Two blind spots, both freezegun's own or narrower: a global rebound to a clock function while
+its module keeps the same number of names is found at the next change (freezegun's cache keys
+on the set of names, so it misses that too), and a name a module serves only through a module
+`__getattr__` is left alone (freezegun's first scan imports such names to look at them).
 """
 
 from __future__ import annotations
