@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import qiskit_ibm_runtime.fake_provider.backends as _snapshots
 
