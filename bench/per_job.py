@@ -135,20 +135,12 @@ def job_cpu_ms(name: str, open_sessions: int, jobs: int) -> dict[str, list[float
 
 def retained_kib_per_1000(name: str) -> float:
     """KiB that 1,000 ended jobs keep alive: their records, params (as JSON parsed) and results."""
-    from qiskit_ibm_runtime import SamplerV2
-
     from pytest_qsession import FakeRuntime, Options
 
+    body = json.dumps(sampler_params(name))
     fake = FakeRuntime(Options(backends={name: 0})).start()
     try:
-        backend = fake.service().backend(name)
-        from qiskit.transpiler import generate_preset_pass_manager
-
-        circuit = generate_preset_pass_manager(optimization_level=1, backend=backend).run(bell())
-        SamplerV2(mode=backend).run([circuit]).result()
-        params = fake.jobs[0].params
         platform = fake.platform
-        body = json.dumps(params)
         gc.collect()
         tracemalloc.start()
         before = tracemalloc.get_traced_memory()[0]
@@ -158,7 +150,7 @@ def retained_kib_per_1000(name: str) -> float:
         gc.collect()
         after = tracemalloc.get_traced_memory()[0]
         tracemalloc.stop()
-        assert all(job.results for job in fake.jobs[1:]), "a retained job did not complete"
+        assert all(job.results for job in fake.jobs), "a retained job did not complete"
         return (after - before) / 1024 * 1000 / RETAINED_JOBS
     finally:
         fake.stop()
@@ -208,12 +200,7 @@ def platform_side(against: Path, jobs: int) -> dict:
             for label, package in packages.items():
                 importlib.import_module(f"{package.__name__}.platform.service")
                 runs[label] = _PlatformRun(package, name, count, body)
-            samples: dict[str, list[float]] = {label: [] for label in packages}
-            for i in range(jobs + 1):
-                for label in list(packages)[:: 1 if i % 2 else -1]:
-                    elapsed = runs[label].one_job()
-                    if i:  # the first job warms caches
-                        samples[label].append(elapsed * 1000)
+            samples = _interleaved(runs, jobs)
             for label in packages:
                 figures[label][f"{name}/{count}"] = samples[label]
     return figures
@@ -225,13 +212,18 @@ def open_sessions_cost(name: str, jobs: int) -> dict[int, list[float]]:
     import pytest_qsession
 
     body = json.dumps(sampler_params(name))
-    runs = {count: _PlatformRun(pytest_qsession, name, count, body) for count in SESSIONS}
-    samples: dict[int, list[float]] = {count: [] for count in SESSIONS}
+    return _interleaved({n: _PlatformRun(pytest_qsession, name, n, body) for n in SESSIONS}, jobs)
+
+
+def _interleaved(runs: dict, jobs: int) -> dict:
+    """CPU ms of each of `jobs` jobs per run, the runs taking turns job by job in alternating
+    order; one job more first, uncounted, warms caches."""
+    samples: dict = {key: [] for key in runs}
     for i in range(jobs + 1):
-        for count in SESSIONS[:: 1 if i % 2 else -1]:
-            elapsed = runs[count].one_job()
-            if i:  # the first job warms caches
-                samples[count].append(elapsed * 1000)
+        for key in list(runs)[:: 1 if i % 2 else -1]:
+            elapsed = runs[key].one_job()
+            if i:
+                samples[key].append(elapsed * 1000)
     return samples
 
 
