@@ -131,9 +131,8 @@ def calibration_id(backend: Backend) -> str:
 @lru_cache(maxsize=None)
 def _coupler_count(snapshot: str) -> int:
     """Couplings in the snapshot's own configuration (the fractional gates add none)."""
-    pairs = json.loads(_snapshot_files()[snapshot].conf.read_text(encoding="utf-8"))
-    pairs = pairs.get("coupling_map") or []
-    return len({frozenset(pair) for pair in pairs})
+    conf = json.loads(_snapshot_files()[snapshot].conf.read_text(encoding="utf-8"))
+    return len({frozenset(pair) for pair in conf.get("coupling_map") or []})
 
 
 @lru_cache(maxsize=None)
@@ -220,6 +219,5 @@ def load_backend(name: str, queue_length: int = 0, *, snapshot: str | None = Non
     source = snapshot or name
     if source not in _snapshot_files():
         raise KeyError(source)
-    return Backend(
-        name=name, num_qubits=_snapshot_files()[source].num_qubits, queue_length=queue_length, snapshot=source
-    )
+    qubits = _snapshot_files()[source].num_qubits
+    return Backend(name=name, num_qubits=qubits, queue_length=queue_length, snapshot=source)

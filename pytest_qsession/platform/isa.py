@@ -37,8 +37,10 @@ class IsaRules:
     def problem(self, circuit: QuantumCircuit) -> str | None:
         """The first reason `circuit` cannot run on the backend, or None if it is ISA (checked
         once per circuit object, see `memo`)."""
-        physical = lambda: [circuit.find_bit(q).index for q in circuit.qubits]  # noqa: E731
-        return _checked.get((self, circuit), None, lambda: self._walk(circuit, physical()))
+        return _checked.get((self, circuit), None, lambda: self._first_problem(circuit))
+
+    def _first_problem(self, circuit: QuantumCircuit) -> str | None:
+        return self._walk(circuit, [circuit.find_bit(q).index for q in circuit.qubits])
 
     def _walk(self, circuit: QuantumCircuit, physical: list[int]) -> str | None:
         for instruction in circuit.data:
