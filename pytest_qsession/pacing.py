@@ -464,9 +464,13 @@ def _pending_subject(request: Request, reply: Reply) -> tuple[str, str] | None:
     match = _WATCHED.search(request.path)
     if request.method != "GET" or reply.status != 200 or match is None:
         return None
-    try:
-        record = json.loads(reply.body)
-    except ValueError:
+    record = reply.document
+    if record is None:
+        try:
+            record = json.loads(reply.body)
+        except ValueError:
+            return None
+    if not isinstance(record, dict):
         return None
     if match.group(1) == "jobs":
         return ("job", match.group(2)) if record.get("status") in _PENDING_JOB else None

@@ -83,7 +83,7 @@ def _name_in(crn: str) -> str:
 
 
 def json_reply(body: Any, status: int = 200) -> Reply:
-    return Reply(status, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    return Reply(status, json.dumps(body).encode(), {"Content-Type": "application/json"}, body)
 
 
 #: The issuer of the fake's tokens: the runtime API checks the expiry of these only.

@@ -26,7 +26,7 @@ class Context:
         """Now, on the clock tokens are dated and checked by (seconds since the epoch)."""
         if self.token_time is not None:
             return self.token_time()
-        return self.platform.sync().timestamp()
+        return self.platform.now().timestamp()
 
     def token_issued_at(self) -> int:
         return int(self.token_now())

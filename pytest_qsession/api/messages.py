@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -33,6 +34,8 @@ class Reply:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    #: The JSON value the app encoded as `body`, if it built one: read it instead of parsing.
+    document: Any = field(default=None, compare=False, repr=False)
 
 
 Handler = Callable[[Request], Reply]

@@ -65,6 +65,11 @@ ROUTES: tuple[Route, ...] = (
     _route("runtime", "GET", "/instances/usage", handlers.instance_usage),
 )
 
+#: The routes of each (service, method), in table order: a request tries only these.
+_ROUTES_OF: dict[tuple[str, str], list[Route]] = {}
+for _each in ROUTES:
+    _ROUTES_OF.setdefault((_each.service, _each.method), []).append(_each)
+
 
 def service_of(host: str) -> str:
     """Which IBM service a host name belongs to."""
@@ -117,9 +122,7 @@ class App:
 
     def _dispatch(self, service: str, path: str, request: Request) -> Reply:
         method = "GET" if request.method == "HEAD" else request.method
-        for route in ROUTES:
-            if route.service != service or route.method != method:
-                continue
+        for route in _ROUTES_OF.get((service, method), ()):
             match = route.pattern.fullmatch(path)
             if match:
                 if service == "runtime" and not request.headers.get("authorization"):

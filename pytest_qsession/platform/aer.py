@@ -10,6 +10,7 @@ and parameter values ran before: an ideal simulation gives the same numbers ever
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -45,7 +46,8 @@ class Plan:
     ``body`` holds every instruction but barriers and delays.  When ``stripped``, the circuit
     was only gates then measurements, the measurements are left out of ``body``, and
     ``sources`` says, per clbit, which entry of ``measured`` it reads (``len(measured)`` for a
-    clbit nothing writes).
+    clbit nothing writes), and ``registers`` the same per classical register: its name and
+    its clbits' sources, in order.
 
     A plan is shared by every job that sends the same circuit, so nothing may change it: saves
     go on a copy of ``body`` made by `probe`.
@@ -56,6 +58,7 @@ class Plan:
     stripped: bool
     measured: list[int]
     sources: np.ndarray
+    registers: list[tuple[str, list[int]]]
     _probes: dict[Hashable, QuantumCircuit] = field(default_factory=dict, repr=False)
 
     def probe(self, saves: Hashable, add_saves: Callable[[QuantumCircuit], object]) -> QuantumCircuit:
@@ -106,7 +109,10 @@ def _plan(circuit: QuantumCircuit, max_measured: int) -> Plan:
     for inst in kept:
         if not (stripped and inst.operation.name == "measure"):
             body._append(inst)
-    return Plan(body, frozenset(active), stripped, list(measured), sources)
+    registers = [
+        (creg.name, [int(sources[clbit_index[clbit]]) for clbit in creg]) for creg in circuit.cregs
+    ]
+    return Plan(body, frozenset(active), stripped, list(measured), sources, registers)
 
 
 def run(body: QuantumCircuit, pub: Pub, shots: int, rng: np.random.Generator, **options: Any):
@@ -135,8 +141,10 @@ def run_exact(probe: QuantumCircuit, pub: Pub, rng: np.random.Generator) -> list
 
 def _values(body: QuantumCircuit, pub: Pub) -> np.ndarray:
     """The pub's parameter values as a (sets, parameters) array, in ``body``'s parameter order."""
-    count = pub.parameter_values.size
-    return pub.parameter_values.as_array(body.parameters).reshape(count, len(body.parameters))
+    count, parameters = math.prod(pub.parameter_values.shape), body.parameters
+    if not parameters:
+        return np.empty((count, 0))
+    return pub.parameter_values.as_array(parameters).reshape(count, len(parameters))
 
 
 def _seed(rng: np.random.Generator) -> int:

@@ -16,10 +16,11 @@ from __future__ import annotations
 import base64
 import functools
 import io
+import itertools
 import json
 import math
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -41,7 +42,7 @@ from qiskit_aer.noise import NoiseModel
 from qiskit_ibm_runtime import RuntimeDecoder, RuntimeEncoder
 from qiskit_ibm_runtime.execution_span import DoubleSliceSpan, ExecutionSpans
 
-from . import aer
+from . import aer, memo
 from .aer import Pub
 from .isa import IsaRules
 from .noise import BackendNoise
@@ -73,12 +74,13 @@ class ExecutionError(Exception):
 class Decoded:
     """A job's params, decoded once: counting its executions and running it both read this.
 
-    Sampler and estimator jobs hold their coerced ``pubs`` and ``options``; executor jobs
-    hold ``executor_program``'s decoded ``program``.
+    ``text`` is the params as JSON. Sampler and estimator jobs hold their coerced ``pubs`` and
+    ``options``; executor jobs hold ``executor_program``'s decoded ``program``.
     """
 
     program_id: str
     params: dict
+    text: str
     pubs: list[Pub] = field(default_factory=list)
     options: dict = field(default_factory=dict)
     program: Any = None
@@ -86,27 +88,19 @@ class Decoded:
 
 def decode(program_id: str, params: dict) -> Decoded:
     """Decode a job's params as the service reads them; refuse what it would refuse."""
-    if program_id == "executor":
-        executor_program = _executor_program()
-        return Decoded(program_id, params, program=executor_program.decode(params))
     text = json.dumps(params)
-    if len(text) > MAX_REMEMBERED_PARAMS:
-        return _decoded_text.__wrapped__(program_id, text)
+    if program_id == "executor":
+        program = _executor_program().decode(params)
+        return Decoded(program_id, params, text, program=program)
     return _decoded_text(program_id, text)
 
 
-#: Params texts up to this length are remembered decoded (64 of them); longer ones, rare and
-#: costly to keep, are decoded each time.
-MAX_REMEMBERED_PARAMS = 1 << 20
-
-
-@functools.lru_cache(maxsize=64)
+@memo.by_text
 def _decoded_text(program_id: str, params_text: str) -> Decoded:
-    """`decode` of params as JSON text: remembered, since clients resend the same params job
-    after job (a loop over one circuit). The result is shared: nothing may change it."""
+    """`decode` of params as JSON text, remembered."""
     params = json.loads(params_text)
     pubs, options = _pubs(program_id, params, params_text)
-    return Decoded(program_id, params, pubs, options)
+    return Decoded(program_id, params, params_text, pubs, options)
 
 
 def execute(program_id: str, params: dict, **settings: Any) -> str:
@@ -216,20 +210,72 @@ def _circuit(qpy: str) -> QuantumCircuit:
 
 
 class _ResultEncoder(RuntimeEncoder):
-    """The client's own encoder, with arrays compressed at zlib's fastest level.
+    """The client's own encoder, with arrays compressed at zlib's fastest level, and the result
+    containers looked up by exact type before the client's chain of ``isinstance`` checks.
 
     The format is the client's (`np.save`, zlib, base64) and its decoder inflates any level;
     at the default level, the sparse outcomes of a small circuit took longer to compress than
-    the rest of the job's server side (chosen: the service's level is not documented).
+    the rest of the job's server side (chosen: the service's level is not documented).  The
+    containers' formats are the same in every client from 0.40 on, but for the name of
+    `ExecutionSpans`, which is read from the client's encoder.
     """
 
     def default(self, obj: Any) -> Any:
-        if isinstance(obj, np.ndarray) and obj.dtype != object:
-            with io.BytesIO() as buffer:
-                np.save(buffer, obj, allow_pickle=False)
-                packed = zlib.compress(buffer.getvalue(), 1)
-            return {"__type__": "ndarray", "__value__": base64.standard_b64encode(packed).decode()}
-        return super().default(obj)
+        encode = _CONTAINERS.get(type(obj))
+        return super().default(obj) if encode is None else encode(obj)
+
+
+def _ndarray(array: np.ndarray) -> Any:
+    if array.dtype == object:
+        return {"__type__": "ndarray", "__value__": array.tolist()}
+    with io.BytesIO() as buffer:
+        np.save(buffer, array, allow_pickle=False)
+        packed = zlib.compress(buffer.getvalue(), 1)
+    return {"__type__": "ndarray", "__value__": base64.standard_b64encode(packed).decode()}
+
+
+def _pub_result(name: str) -> Callable[[PubResult], dict]:
+    return lambda result: {
+        "__type__": name,
+        "__value__": {"data": result.data, "metadata": result.metadata},
+    }
+
+
+#: The name this client writes: "ExecutionSpanCollection" before 0.44, "ExecutionSpans" since.
+_SPANS_TYPE = RuntimeEncoder().default(ExecutionSpans([]))["__type__"]
+
+_CONTAINERS: dict[type, Callable[[Any], Any]] = {
+    np.ndarray: _ndarray,
+    BitArray: lambda bits: {
+        "__type__": "BitArray",
+        "__value__": {"array": bits.array, "num_bits": bits.num_bits},
+    },
+    DataBin: lambda data: {
+        "__type__": "DataBin",
+        "__value__": {"field_names": list(data), "shape": data.shape, "fields": dict(data.items())},
+    },
+    SamplerPubResult: _pub_result("SamplerPubResult"),
+    PubResult: _pub_result("PubResult"),
+    PrimitiveResult: lambda result: {
+        "__type__": "PrimitiveResult",
+        "__value__": {"pub_results": result._pub_results, "metadata": result.metadata},
+    },
+    DoubleSliceSpan: lambda span: {
+        "__type__": "DoubleSliceSpan",
+        "__value__": {
+            "start": span.start,
+            "stop": span.stop,
+            "data_slices": {
+                index: (shape, parameters.start, parameters.stop, shots.start, shots.stop)
+                for index, (shape, parameters, shots) in span._data_slices.items()
+            },
+        },
+    },
+    ExecutionSpans: lambda spans: {
+        "__type__": _SPANS_TYPE,
+        "__value__": {"spans": list(spans)},
+    },
+}
 
 
 class _Decoder(RuntimeDecoder):
@@ -326,26 +372,34 @@ def _registers_of_outcomes(
     integer: bit i is ``plan.measured[i]``), packed as `BitArray.from_bool_array` packs them
     (each value big-endian, in as few bytes as the register needs) without going through bools."""
     width, fields = len(plan.measured), {}
-    for creg in pub.circuit.cregs:
-        if len(creg) > _MAX_PACKED_BITS:
+    for name, sources in plan.registers:
+        if len(sources) > _MAX_PACKED_BITS:
             return _registers_of_bits(pub, _outcome_bits(plan, outcomes))
-        values = np.zeros(outcomes.shape, dtype=np.uint64)
-        for position, clbit in enumerate(creg):
-            source = int(plan.sources[pub.circuit.find_bit(clbit).index])
-            if source < width:  # a clbit nothing writes reads 0
-                values |= ((outcomes >> source) & 1).astype(np.uint64) << np.uint64(position)
-        size = max(1, -(-len(creg) // 8))
-        packed = values.astype(">u8").view(np.uint8).reshape(*outcomes.shape, 8)[..., 8 - size :]
-        fields[creg.name] = BitArray(
-            np.ascontiguousarray(packed).reshape(*pub.shape, pub.shots, size), len(creg)
-        )
+        if sources == list(range(width)):  # the register reads every outcome bit, in order
+            values = outcomes.astype(np.uint64)
+        else:
+            values = np.zeros(outcomes.shape, dtype=np.uint64)
+            for position, source in enumerate(sources):
+                if source < width:  # a clbit nothing writes reads 0
+                    values |= ((outcomes >> source) & 1).astype(np.uint64) << np.uint64(position)
+        size = max(1, -(-len(sources) // 8))
+        packed = _big_endian(values, size).reshape(*pub.shape, pub.shots, size)
+        fields[name] = BitArray(packed, len(sources))
     return fields
+
+
+def _big_endian(values: np.ndarray, size: int) -> np.ndarray:
+    """Each value's last ``size`` bytes, most significant first, along a new last axis."""
+    if size in (1, 2, 4, 8):
+        return values.astype(f">u{size}").view(np.uint8).reshape(*values.shape, size)
+    packed = values.astype(">u8").view(np.uint8).reshape(*values.shape, 8)
+    return np.ascontiguousarray(packed[..., 8 - size :])
 
 
 def _terminal_outcomes(plan: aer.Plan, pub: SamplerPub, rng: np.random.Generator) -> np.ndarray:
     """Each shot's outcome of the measured qubits, per parameter set: exact probabilities from
     Aer, shots drawn here (Aer's per-shot output is slow)."""
-    count, width = pub.parameter_values.size, len(plan.measured)
+    count, width = math.prod(pub.parameter_values.shape), len(plan.measured)
     if width:
         probe = plan.probe(
             "probabilities", lambda body: body.save_probabilities(plan.measured, label="p")
@@ -356,8 +410,9 @@ def _terminal_outcomes(plan: aer.Plan, pub: SamplerPub, rng: np.random.Generator
     outcomes = np.empty((count, pub.shots), dtype=np.int64)
     for i, p in enumerate(probabilities):
         cdf = np.cumsum(p)
-        draws = np.searchsorted(cdf, rng.random(pub.shots) * cdf[-1], side="right")
-        outcomes[i] = np.minimum(draws, len(p) - 1)
+        draws = rng.random(pub.shots)
+        draws *= cdf[-1]
+        np.minimum(np.searchsorted(cdf, draws, side="right"), len(p) - 1, out=outcomes[i])
     return outcomes
 
 
@@ -510,12 +565,13 @@ def _spans(
     started = started or finished or datetime.now(timezone.utc)
     finished = finished or started
     sizes = [math.prod(pub.shape) * pub.shots for pub in pubs]
-    edges = np.cumsum([0, *sizes]) / max(1, sum(sizes))
+    total = max(1, sum(sizes))
+    edges = [done / total for done in itertools.accumulate(sizes, initial=0)]
     duration = finished - started
     return ExecutionSpans(
         DoubleSliceSpan(
-            started + duration * float(edges[i]),
-            started + duration * float(edges[i + 1]),
+            started + duration * edges[i],
+            started + duration * edges[i + 1],
             {i: ((*pub.shape, pub.shots), slice(0, math.prod(pub.shape)), slice(0, pub.shots))},
         )
         for i, pub in enumerate(pubs)

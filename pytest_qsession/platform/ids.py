@@ -9,6 +9,8 @@ import uuid
 from collections import Counter
 from typing import Any
 
+from .memo import by_text
+
 _ALPHABET = "0123456789abcdefghijklmnopqrstuv"
 
 #: Encoded parts whose bytes differ from run to run (QPY and samplex JSON carry each
@@ -43,22 +45,30 @@ class IdFactory:
         digest = hashlib.sha256(f"{self._prefix}/{kind}/{n}".encode()).digest()
         return str(uuid.UUID(bytes=digest[:16], version=4))
 
-    def job_seed(self, program_id: str, backend: str, tags: list[str], params: dict[str, Any]) -> int:
+    def job_seed(self, program_id: str, backend: str, tags: list[str], params_text: str) -> int:
         """A 32-bit simulator seed from what the job asks for and how many asked the same before.
 
         Not from the job id or the submission order, which threads interleave: a thread that
         tags its jobs, or sends its own parameter values, gets the same shot noise on every run.
+        ``params_text`` is the job's params as JSON.
         """
-        content = json.dumps(
-            [program_id, backend, sorted(tags), _without_run_dependent_bytes(params)],
-            sort_keys=True,
-            separators=(",", ":"),
-        )
-        key = hashlib.sha256(content.encode()).hexdigest()
+        parts = (program_id, backend, sorted(tags))
+        content = ",".join([*map(_compact, parts), _content_of(params_text)])
+        key = hashlib.sha256(f"[{content}]".encode()).hexdigest()
         before = self._jobs_with_content[key]
         self._jobs_with_content[key] += 1
         digest = hashlib.sha256(f"{self._seed}/{key}/{before}".encode()).digest()
         return int.from_bytes(digest[:4], "big")
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+@by_text
+def _content_of(params_text: str) -> str:
+    """The params as `job_seed` reads them: without run-dependent bytes, keys sorted."""
+    return _compact(_without_run_dependent_bytes(json.loads(params_text)))
 
 
 def _without_run_dependent_bytes(value: Any) -> Any:

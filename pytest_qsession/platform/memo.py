@@ -1,18 +1,37 @@
-"""A memo for pure functions of circuits, which are unhashable: keyed by object identity.
+"""Memos for pure functions the server side calls job after job with the same inputs.
 
-A circuit a client resends job after job is decoded once (`execution._circuit` caches decoding
+`IdentityMemo` is for functions of circuits, which are unhashable: keyed by object identity. A
+circuit a client resends job after job is decoded once (`execution._circuit` caches decoding
 by QPY text), so it is the same object every time and its identity is a sound key. Each entry
 holds the objects it is keyed by, so their ids cannot be reused by others while it lives.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+#: Texts up to this length are remembered; longer ones, rare and costly to keep, are not.
+MAX_REMEMBERED_TEXT = 1 << 20
+
+
+def by_text(function: Callable[..., T]) -> Callable[..., T]:
+    """`function`'s last 64 results, keyed by its arguments, the last of which is a text (a
+    job's params as JSON: clients resend the same params job after job). Results are shared:
+    nothing may change them."""
+    remembered = functools.lru_cache(maxsize=64)(function)
+
+    @functools.wraps(function)
+    def memoized(*args: Any) -> T:
+        return (remembered if len(args[-1]) <= MAX_REMEMBERED_TEXT else function)(*args)
+
+    memoized.cache_clear = remembered.cache_clear  # type: ignore[attr-defined]
+    return memoized
 
 #: What `lookup` answers for what is not remembered (None may be a remembered result).
 MISSING: Any = object()

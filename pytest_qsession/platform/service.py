@@ -150,6 +150,14 @@ class Platform:
             self.scheduler.advance_to(now)
             return now
 
+    def now(self) -> datetime:
+        """The instant `sync` would return, without replaying events up to it (to date a token)."""
+        with self.lock:
+            now = self._now()
+            if now < self.scheduler.now and (self.scheduler.jobs or self.scheduler.sessions):
+                return self.scheduler.now
+            return now
+
     def next_event_time(self) -> datetime | None:
         with self.lock:
             self.sync()
@@ -406,7 +414,7 @@ class Platform:
                 decoded,
                 num_qubits=backend.num_qubits,
                 isa=backend.isa,
-                seed=self._ids.job_seed(job.program_id, job.backend_name, job.tags, job.params),
+                seed=self._ids.job_seed(job.program_id, job.backend_name, job.tags, decoded.text),
                 started=started,
                 finished=started + timedelta(seconds=seconds) if started else None,
                 noise_model=noise.for_backend(backend.snapshot) if self.options.noise else None,

@@ -156,12 +156,14 @@ def test_outcomes_pack_into_registers_exactly_as_from_their_bools():
     )
 
     rng = np.random.default_rng(5)
-    for width, registers in [(2, (2,)), (3, (1, 9, 4)), (5, (12, 3)), (4, (8, 17))]:
+    cases = [(2, (2,), False), (3, (1, 9, 4), False), (5, (12, 3), False), (4, (8, 17), False)]
+    cases += [(2, (2,), True), (9, (9,), True), (17, (17,), True)]  # one register of every bit
+    for width, registers, in_order in cases:
         clbits = sum(registers)
         circuit = QuantumCircuit(QuantumRegister(width), *[
             ClassicalRegister(size, f"r{i}") for i, size in enumerate(registers)
         ])
-        targets = rng.choice(clbits, size=width, replace=False)
+        targets = range(width) if in_order else rng.choice(clbits, size=width, replace=False)
         circuit.measure(range(width), [int(t) for t in targets])
         plan = aer.plan(circuit, aer.MAX_ENUMERATED_QUBITS)
         pub = SamplerPub.coerce((circuit, None, 64))
@@ -257,6 +259,34 @@ def test_same_seed_same_text_other_seed_other_counts():
     assert first == again
     counts = [ResultDecoder.decode(text)[0].data.meas.get_counts() for text in (first, other)]
     assert counts[0] != counts[1]
+
+
+def test_results_are_the_text_the_clients_own_encoder_writes_for_what_it_decodes(monkeypatch):
+    """Our encoder writes the result containers itself; the client, reading any result back
+    and writing it again (arrays at the same zlib level), writes the same bytes."""
+    import sys
+    import types
+    import zlib
+
+    from qiskit_ibm_runtime import RuntimeDecoder
+
+    client_json = sys.modules[RuntimeEncoder.__module__]
+    level_1 = types.SimpleNamespace(
+        compress=lambda data, level=1: zlib.compress(data, level), decompress=zlib.decompress
+    )
+    monkeypatch.setattr(client_json, "zlib", level_1)
+    values = np.linspace(0, np.pi, 6).reshape(2, 3, 1)
+    circuit, rotated = isa(bell_unmeasured), isa(rotation_unmeasured)
+    jobs = [
+        ("sampler", sampler_params([isa(bell), (isa(rotation), values, 10), isa(two_registers)])),
+        ("sampler", sampler_params([isa(feed_forward), isa(wide_registers)])),
+        ("estimator", estimator_params([(circuit, [laid_out(p, circuit) for p in ("ZZ", "XI")])])),
+        ("estimator", estimator_params([(rotated, laid_out("Z", rotated), values, 0.05)])),
+    ]
+    for program_id, params in jobs:
+        text = execute(program_id, params, num_qubits=127, seed=4, started=T0, finished=T1)
+        again = json.dumps(json.loads(text, cls=RuntimeDecoder), cls=RuntimeEncoder)
+        assert again == text, program_id
 
 
 def test_estimator_zz_on_bell_is_one():
