@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from collections.abc import Callable, Iterable, Mapping
@@ -37,6 +36,7 @@ from .platform.faults import DROP, JobFault, RequestFault
 from .platform.jobs import CLIENT_STATUS, Job
 from .platform.service import Platform
 from .platform.sessions import Session
+from .private_home import new_home, remove_home
 from .timeline import Row, build_rows, render_chart, render_log, render_svg
 
 _POLL_LOOP = RuntimeJobV2.wait_for_final_state.__code__
@@ -78,7 +78,7 @@ class FakeRuntime:
         self._pacer: Pacer | None = None
         self.time_source = "not started"
         self._app.context.token_time = token_time
-        self._home: tempfile.TemporaryDirectory[str] | None = None
+        self._home: str | None = None
         self._app.advance = self.clock.tick  # answers that take time (slow_responses)
         #: Set to False to let a test end with faults it armed that never fired.
         self.assert_all_faults_fired = True
@@ -91,7 +91,7 @@ class FakeRuntime:
         If a time-travel tool is already active, its clock is followed instead of freezing.
         """
         patches = self._patches = pytest.MonkeyPatch()
-        self._home = tempfile.TemporaryDirectory(prefix="qsession-")
+        self._home = new_home()
         try:
             self._adopt_account_world(patches)
             share_sdk_tls_context(patches)
@@ -130,8 +130,9 @@ class FakeRuntime:
         account is the default one, the same on every machine.
         """
         saved = os.path.expanduser(accounts._DEFAULT_ACCOUNT_CONFIG_JSON_FILE)
-        private = os.path.join(self._home.name, "qiskit-ibm.json")
+        private = os.path.join(self._home, "qiskit-ibm.json")
         if os.path.isfile(saved):
+            os.makedirs(self._home)
             shutil.copyfile(saved, private)
             for entry in _saved_accounts(private):
                 if entry.get("instance"):
@@ -186,7 +187,7 @@ class FakeRuntime:
     def _remove_home(self) -> None:
         if self._home is not None:
             home, self._home = self._home, None
-            home.cleanup()
+            remove_home(home)
 
     def _inside_platform(self) -> bool:
         """The calling thread is in the platform's own work (a request, a tick): not a user wait."""

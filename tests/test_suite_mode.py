@@ -282,3 +282,37 @@ def test_an_error_in_the_users_hook_fails_the_suite_test_that_caused_it(pytester
 
     result.assert_outcomes(passed=3, errors=1)
     result.stdout.fnmatch_lines(["*ERROR at teardown of test_runs_a_job*", "*ZeroDivisionError*divided by zero*"])
+
+
+def test_an_account_saved_under_the_fake_is_private_to_that_test_and_gone_after_it(
+    pytester, monkeypatch
+):
+    monkeypatch.setenv("HOME", str(pytester.path))
+    pytester.makepyfile(
+        """
+        import os
+        from qiskit_ibm_runtime import QiskitRuntimeService
+        from qiskit_ibm_runtime.accounts import management
+
+        FOLDERS = []
+
+        def test_saves_an_account_and_signs_in_with_it(fake_runtime):
+            QiskitRuntimeService.save_account(
+                channel="ibm_quantum_platform", token="my-key",
+                instance=fake_runtime.account.crn, name="mine",
+            )
+            FOLDERS.append(os.path.dirname(management._DEFAULT_ACCOUNT_CONFIG_JSON_FILE))
+            assert os.path.isfile(management._DEFAULT_ACCOUNT_CONFIG_JSON_FILE)
+            service = QiskitRuntimeService(name="mine")
+            assert service.active_account()["token"] == "my-key"
+
+        def test_the_next_test_starts_without_it(fake_runtime):
+            assert not os.path.exists(FOLDERS[0])
+            assert "mine" not in QiskitRuntimeService.saved_accounts()
+        """
+    )
+
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+
+    result.assert_outcomes(passed=2)
+    assert not (pytester.path / ".qiskit").exists()  # the user's own file was never written

@@ -228,10 +228,24 @@ class _ResultEncoder(RuntimeEncoder):
 def _ndarray(array: np.ndarray) -> Any:
     if array.dtype == object:
         return {"__type__": "ndarray", "__value__": array.tolist()}
-    with io.BytesIO() as buffer:
-        np.save(buffer, array, allow_pickle=False)
-        packed = zlib.compress(buffer.getvalue(), 1)
+    if array.flags.c_contiguous:  # what `np.save` writes: its header, then the bytes in C order
+        saved = _npy_header(array.dtype, array.shape) + array.tobytes()
+    else:
+        with io.BytesIO() as buffer:
+            np.save(buffer, array, allow_pickle=False)
+            saved = buffer.getvalue()
+    packed = zlib.compress(saved, 1)
     return {"__type__": "ndarray", "__value__": base64.standard_b64encode(packed).decode()}
+
+
+@functools.lru_cache(maxsize=256)
+def _npy_header(dtype: np.dtype, shape: tuple[int, ...]) -> bytes:
+    """The header `np.save` writes before a C-ordered array of this type and shape."""
+    zeros = np.zeros(shape, dtype)
+    with io.BytesIO() as buffer:
+        np.save(buffer, zeros, allow_pickle=False)
+        saved = buffer.getvalue()
+    return saved[: len(saved) - zeros.nbytes]
 
 
 def _pub_result(name: str) -> Callable[[PubResult], dict]:
@@ -376,7 +390,7 @@ def _registers_of_outcomes(
         if len(sources) > _MAX_PACKED_BITS:
             return _registers_of_bits(pub, _outcome_bits(plan, outcomes))
         if sources == list(range(width)):  # the register reads every outcome bit, in order
-            values = outcomes.astype(np.uint64)
+            values = outcomes
         else:
             values = np.zeros(outcomes.shape, dtype=np.uint64)
             for position, source in enumerate(sources):
@@ -389,7 +403,8 @@ def _registers_of_outcomes(
 
 
 def _big_endian(values: np.ndarray, size: int) -> np.ndarray:
-    """Each value's last ``size`` bytes, most significant first, along a new last axis."""
+    """Each value's ``size`` bytes, most significant first, along a new last axis (the values
+    are integers from 0 to 2**(8 * size) - 1)."""
     if size in (1, 2, 4, 8):
         return values.astype(f">u{size}").view(np.uint8).reshape(*values.shape, size)
     packed = values.astype(">u8").view(np.uint8).reshape(*values.shape, 8)
@@ -407,13 +422,16 @@ def _terminal_outcomes(plan: aer.Plan, pub: SamplerPub, rng: np.random.Generator
         probabilities = [data["p"] for data in aer.run_exact(probe, pub, rng)]
     else:
         probabilities = [np.ones(1)] * count
-    outcomes = np.empty((count, pub.shots), dtype=np.int64)
-    for i, p in enumerate(probabilities):
+    rows = []
+    for p in probabilities:
         cdf = np.cumsum(p)
         draws = rng.random(pub.shots)
         draws *= cdf[-1]
-        np.minimum(np.searchsorted(cdf, draws, side="right"), len(p) - 1, out=outcomes[i])
-    return outcomes
+        row = np.searchsorted(cdf, draws, side="right")
+        rows.append(np.minimum(row, len(p) - 1, out=row))
+    if count == 1:
+        return rows[0][np.newaxis]  # one parameter set: its row, not a copy
+    return np.array(rows, dtype=np.int64).reshape(count, pub.shots)
 
 
 def _outcome_bits(plan: aer.Plan, outcomes: np.ndarray) -> np.ndarray:

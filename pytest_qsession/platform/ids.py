@@ -12,6 +12,8 @@ from typing import Any
 from .memo import by_text
 
 _ALPHABET = "0123456789abcdefghijklmnopqrstuv"
+#: Each byte value's character: the alphabet's (value mod 32)th.
+_CHARACTERS = bytes(ord(_ALPHABET[value % 32]) for value in range(256))
 
 #: Encoded parts whose bytes differ from run to run (QPY and samplex JSON carry each
 #: Parameter's random uuid), so a job's content is read without them: the RuntimeEncoder's
@@ -37,7 +39,7 @@ class IdFactory:
     def new(self, kind: str) -> str:
         n = next(self._counter)
         digest = hashlib.sha256(f"{self._prefix}/{kind}/{n}".encode()).digest()
-        return "".join(_ALPHABET[b % 32] for b in digest[:20])
+        return digest[:20].translate(_CHARACTERS).decode()
 
     def new_uuid(self, kind: str) -> str:
         """A UUID (version 4 layout), the shape the service now gives session ids."""

@@ -210,8 +210,7 @@ class Scheduler:
     def _start_ready_jobs(self) -> None:
         """Start every job that may start now, earliest submitted first across backends (so
         `fail_next_job` picks the same job whichever backends are involved)."""
-        while self._pending:
-            waiting = {job.backend_name for job in self._pending}
+        while waiting := {job.backend_name for job in self._pending if job.state == J.QUEUED}:
             ready = [
                 job
                 for backend in self.backends.values()

@@ -289,6 +289,33 @@ def test_results_are_the_text_the_clients_own_encoder_writes_for_what_it_decodes
         assert again == text, program_id
 
 
+def test_arrays_are_saved_as_np_save_writes_them():
+    import base64
+    import io
+    import zlib
+
+    from pytest_qsession.platform.execution import _ndarray
+
+    rng = np.random.default_rng(3)
+    arrays = [
+        rng.integers(0, 255, size=(4096, 1), dtype=np.uint8),
+        rng.random((2, 3)),
+        rng.random((3, 4)).T,  # Fortran order
+        rng.random((4, 6))[:, ::2],  # neither order
+        np.array(2.5),
+        np.zeros((0, 3), dtype=np.int64),
+        np.arange(5, dtype=">i4"),
+        np.array([1 + 2j, 3j]),
+        np.array([(1, 2.0)], dtype=[("a", "<i2"), ("b", "<f8")]),
+    ]
+    for array in arrays:
+        with io.BytesIO() as buffer:
+            np.save(buffer, array, allow_pickle=False)
+            expected = buffer.getvalue()
+        saved = zlib.decompress(base64.standard_b64decode(_ndarray(array)["__value__"]))
+        assert saved == expected, (array.dtype, array.shape)
+
+
 def test_estimator_zz_on_bell_is_one():
     circuit = isa(bell_unmeasured)
     result = run("estimator", estimator_params([(circuit, laid_out("ZZ", circuit))]))
