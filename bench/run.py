@@ -70,14 +70,15 @@ class Plan:
     suite_tests: int  # tests in each suite timed through pytest
     suite_runs: int  # runs of each of the two suites
     floor_jobs: int  # jobs against the fake and against the floor, per cell
+    setups: int  # samples of the per-test set-up
 
     @classmethod
     def full(cls) -> Plan:
-        return cls((1, 10, 100), 5, {"ibm_sherbrooke": 10}, 15, 8, 5, 200, 4, 60)
+        return cls((1, 10, 100), 5, {"ibm_sherbrooke": 10}, 15, 8, 5, 200, 4, 150, 100)
 
     @classmethod
     def quick(cls) -> Plan:
-        return cls((1, 10), 2, {"ibm_sherbrooke": 1}, 3, 1, 1, 20, 1, 10)
+        return cls((1, 10), 2, {"ibm_sherbrooke": 1}, 3, 1, 1, 20, 1, 10, 6)
 
 
 def bell() -> QuantumCircuit:
@@ -376,7 +377,7 @@ def per_test(plan: Plan) -> dict:
         "start + stop": [], "QiskitRuntimeService()": [], "start + service + stop": [],
         "backend('ibm_sherbrooke').target": [],
     }
-    for _ in range(plan.repeats * 2):
+    for _ in range(plan.setups):
         mark = cpu()
         fake = FakeRuntime(Options()).start()
         started = cpu()
