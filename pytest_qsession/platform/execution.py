@@ -255,7 +255,7 @@ def _pub_result(name: str) -> Callable[[PubResult], dict]:
     }
 
 
-#: The name this client writes: "ExecutionSpanCollection" before 0.44, "ExecutionSpans" since.
+#: The name this client writes: "ExecutionSpanCollection" in 0.40, "ExecutionSpans" since 0.41.
 _SPANS_TYPE = RuntimeEncoder().default(ExecutionSpans([]))["__type__"]
 
 _CONTAINERS: dict[type, Callable[[Any], Any]] = {

@@ -30,8 +30,8 @@ def by_text(function: Callable[..., T]) -> Callable[..., T]:
     def memoized(*args: Any) -> T:
         return (remembered if len(args[-1]) <= MAX_REMEMBERED_TEXT else function)(*args)
 
-    memoized.cache_clear = remembered.cache_clear  # type: ignore[attr-defined]
     return memoized
+
 
 #: What `lookup` answers for what is not remembered (None may be a remembered result).
 MISSING: Any = object()

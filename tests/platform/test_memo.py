@@ -1,4 +1,4 @@
-"""IdentityMemo: results of pure functions of circuits, keyed by the circuit object itself."""
+"""The memos: IdentityMemo keyed by the circuit object itself, by_text keyed by params text."""
 
 from __future__ import annotations
 
@@ -23,3 +23,20 @@ def test_equal_circuits_are_different_keys_and_the_oldest_entry_goes_first():
     memo.get((third,), 0, lambda: "third")
     assert memo.get((first,), 0, lambda: "again") == "again"  # forgotten: it was the oldest
     assert memo.get((third,), 0, lambda: "again") == "third"
+
+
+def test_by_text_remembers_short_texts_and_recomputes_long_ones():
+    from pytest_qsession.platform import memo
+
+    calls = []
+
+    @memo.by_text
+    def parsed(kind: str, text: str) -> list:
+        calls.append(text)
+        return [kind, len(text)]
+
+    short, long = "x" * memo.MAX_REMEMBERED_TEXT, "x" * (memo.MAX_REMEMBERED_TEXT + 1)
+    assert parsed("a", short) is parsed("a", short)  # one result, shared
+    assert parsed("b", short) == ["b", len(short)]  # every argument is part of the key
+    assert parsed("a", long) == parsed("a", long) and parsed("a", long) is not parsed("a", long)
+    assert calls == [short, short, long, long, long, long]
