@@ -21,15 +21,22 @@ _numbers = itertools.count(1)
 
 
 def new_home() -> str:
-    """A path no other start in this process uses (not created)."""
+    """A path no other start uses (not created), in this process or a fork of it."""
     global _root
     with _lock:
         if _root is None:
             _root = tempfile.mkdtemp(prefix="qsession-")
-            atexit.register(shutil.rmtree, _root, True)
-        return os.path.join(_root, str(next(_numbers)))
+            atexit.register(_remove_root, _root, os.getpid())
+        return os.path.join(_root, f"{os.getpid()}-{next(_numbers)}")
 
 
 def remove_home(home: str) -> None:
     """Delete ``home`` and all in it, if anything made it."""
     shutil.rmtree(home, ignore_errors=True)
+
+
+def _remove_root(root: str, owner: int) -> None:
+    """At exit, delete the folder of every start, if this is the process that made it (a fork
+    that exits leaves its parent's folder alone)."""
+    if os.getpid() == owner:
+        shutil.rmtree(root, ignore_errors=True)
