@@ -134,17 +134,17 @@ class Platform:
         """
         with self.lock:
             now = self._now()
+            if self._held_back(now):
+                if not self._clock_behind:  # say so once, or a tick looks silently ignored
+                    self._clock_behind = True
+                    self._record(
+                        self.scheduler.now,
+                        f"the test's clock is back at {now:%Y-%m-%d %H:%M:%S}Z, behind this "
+                        "instant: the platform's time never runs back, so sessions and jobs "
+                        "stay here until the clock passes it",
+                    )
+                return self.scheduler.now
             if now < self.scheduler.now:
-                if self.scheduler.jobs or self.scheduler.sessions:
-                    if not self._clock_behind:  # say so once, or a tick looks silently ignored
-                        self._clock_behind = True
-                        self._record(
-                            self.scheduler.now,
-                            f"the test's clock is back at {now:%Y-%m-%d %H:%M:%S}Z, behind this "
-                            "instant: the platform's time never runs back, so sessions and jobs "
-                            "stay here until the clock passes it",
-                        )
-                    return self.scheduler.now
                 self.begin(now)
             self._clock_behind = False
             self.scheduler.advance_to(now)
@@ -154,9 +154,11 @@ class Platform:
         """The instant `sync` would return, without replaying events up to it (to date a token)."""
         with self.lock:
             now = self._now()
-            if now < self.scheduler.now and (self.scheduler.jobs or self.scheduler.sessions):
-                return self.scheduler.now
-            return now
+            return self.scheduler.now if self._held_back(now) else now
+
+    def _held_back(self, now: datetime) -> bool:
+        """Whether the clock reads behind a platform that has a history, whose time stays put."""
+        return now < self.scheduler.now and bool(self.scheduler.jobs or self.scheduler.sessions)
 
     def next_event_time(self) -> datetime | None:
         with self.lock:
